@@ -1,0 +1,51 @@
+# Cubit's developer commands. `make test` is the one command that runs every test; CI
+# (.ci/run) calls it after starting PostgreSQL. DuckDB needs cgo, so every target enables it.
+
+GO       ?= go
+BIN      ?= bin/cubit
+FUZZTIME ?= 15s
+# Extra arguments for `cubit serve`, e.g. make run ARGS='--model ./model'.
+ARGS     ?=
+
+export CGO_ENABLED := 1
+
+.PHONY: all build run test bench fuzz lint clean
+
+all: lint test
+
+build:
+	$(GO) build -o $(BIN) ./cmd/cubit
+
+run: build
+	./$(BIN) serve $(ARGS)
+
+test:
+	$(GO) test ./...
+
+# Benchmarks only (no tests), with allocations; narrow with make bench BENCH=LoadDemo.
+BENCH ?= .
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...
+
+# Runs every Fuzz target of the module for FUZZTIME each. `go test -list` prints a package's
+# targets before its "ok <package>" line.
+fuzz:
+	@set -eu; \
+	targets=$$($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { names = names " " $$1 } /^ok/ { if (names != "") print $$2 names; names = "" }'); \
+	if [ -z "$$targets" ]; then echo "no Fuzz targets"; exit 0; fi; \
+	echo "$$targets" | while read -r pkg names; do \
+		for name in $$names; do \
+			echo "== $$pkg $$name ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done
+
+lint:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	@if command -v staticcheck >/dev/null; then staticcheck ./...; \
+	else echo "staticcheck not installed (go install honnef.co/go/tools/cmd/staticcheck@latest); skipped"; fi
+
+clean:
+	rm -rf bin

@@ -1,0 +1,10 @@
+// Command cubit is the Cubit metrics store.
+package main
+
+import (
+	"os"
+
+	"github.com/cubit-dev/cubit/internal/cli"
+)
+
+func main() { os.Exit(cli.Main(os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)) }

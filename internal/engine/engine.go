@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/cubit-dev/cubit/internal/dialect"
+	"github.com/cubit-dev/cubit/internal/model"
+	"github.com/cubit-dev/cubit/internal/plan"
+	"github.com/cubit-dev/cubit/internal/query"
+	"github.com/cubit-dev/cubit/internal/sqlgen"
+	"github.com/cubit-dev/cubit/internal/warehouse"
+)
+
+// Config holds the query limits and defaults of a deployment.
+type Config struct {
+	// DefaultLimit is the row limit of a query that sets none (CUBEJS_DB_QUERY_DEFAULT_LIMIT).
+	DefaultLimit int
+	// MaxLimit is the largest limit a query may ask for (CUBEJS_DB_QUERY_LIMIT).
+	MaxLimit int
+	// DefaultTimezone is the time zone of a query that sets none (CUBEJS_DEFAULT_TIMEZONE).
+	DefaultTimezone string
+	// AllowUngroupedWithoutPrimaryKey lifts the primary-key rule of ungrouped queries.
+	AllowUngroupedWithoutPrimaryKey bool
+	// Now is the clock for relative date ranges; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultConfig is Cube's defaults.
+func DefaultConfig() Config {
+	return Config{DefaultLimit: 10000, MaxLimit: 50000, DefaultTimezone: "UTC"}
+}
+
+// Engine answers queries over one model version and one data source. It is safe for
+// concurrent use and immutable: a reload builds a new Engine.
+type Engine struct {
+	model     *model.Model
+	dialect   dialect.Dialect
+	warehouse warehouse.Warehouse
+	cfg       Config
+}
+
+// New returns an engine. The warehouse may be nil for an engine that only compiles.
+func New(m *model.Model, d dialect.Dialect, w warehouse.Warehouse, cfg Config) *Engine {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.DefaultLimit == 0 {
+		cfg.DefaultLimit = DefaultConfig().DefaultLimit
+	}
+	if cfg.MaxLimit == 0 {
+		cfg.MaxLimit = DefaultConfig().MaxLimit
+	}
+	return &Engine{model: m, dialect: d, warehouse: w, cfg: cfg}
+}
+
+// Model returns the engine's model.
+func (e *Engine) Model() *model.Model { return e.model }
+
+// Dialect returns the engine's SQL dialect.
+func (e *Engine) Dialect() dialect.Dialect { return e.dialect }
+
+// Compiled is a query taken through every compiler stage.
+type Compiled struct {
+	Resolved  *query.Resolved
+	Plan      *plan.Plan
+	Statement *sqlgen.Statement
+}
+
+// Compile normalises, resolves, plans and renders one query.
+func (e *Engine) Compile(q *query.Query) (*Compiled, error) {
+	n, err := query.Normalize(q, query.Options{
+		Now:             e.cfg.Now(),
+		DefaultTimezone: e.cfg.DefaultTimezone,
+		DefaultLimit:    e.cfg.DefaultLimit,
+		MaxLimit:        e.cfg.MaxLimit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r, err := query.Resolve(n, e.model)
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan.Build(r, plan.Options{AllowUngroupedWithoutPrimaryKey: e.cfg.AllowUngroupedWithoutPrimaryKey})
+	if err != nil {
+		return nil, err
+	}
+	stmt, err := sqlgen.Render(p, e.dialect)
+	if err != nil {
+		return nil, err
+	}
+	return &Compiled{Resolved: r, Plan: p, Statement: stmt}, nil
+}
+
+// run executes a statement and reads all its rows.
+func (e *Engine) run(ctx context.Context, sql string, args []any) ([][]any, error) {
+	rows, err := e.warehouse.Query(ctx, sql, args)
+	if err != nil {
+		return nil, err
+	}
+	_, data, err := warehouse.Collect(rows)
+	return data, err
+}
+
+func renderTotal(c *Compiled, e *Engine) (*sqlgen.Statement, error) {
+	return sqlgen.RenderTotal(c.Plan, e.dialect)
+}

@@ -1,0 +1,276 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/cubit-dev/cubit/internal/errs"
+	"github.com/cubit-dev/cubit/internal/query"
+)
+
+// Request is a /load request: one query, or several for blending, and whether the client
+// accepts a multi-result response (queryType=multi).
+type Request struct {
+	Queries []*query.Query
+	// Array is true when the query was sent as a JSON array (data blending).
+	Array bool
+	Multi bool
+}
+
+// MultiResult is the response of a multi query (spec C.3).
+type MultiResult struct {
+	QueryType  string          `json:"queryType"`
+	Results    []*Result       `json:"results"`
+	PivotQuery json.RawMessage `json:"pivotQuery"`
+	SlowQuery  bool            `json:"slowQuery"`
+}
+
+// Load answers a /load request: a *Result for one query, a *MultiResult for
+// queryType=multi, compareDateRange and blending.
+func (e *Engine) Load(ctx context.Context, req Request) (any, error) {
+	if len(req.Queries) == 0 {
+		return nil, errs.Invalid("Query param is required")
+	}
+	if req.Array {
+		return e.blend(ctx, req)
+	}
+	q := req.Queries[0]
+	if compare := compareDimension(q); compare >= 0 {
+		if !req.Multi {
+			return nil, errs.Invalid("'compareDateRangeQuery' query type is not supported by the client.Please update the client.")
+		}
+		return e.compare(ctx, q, compare)
+	}
+	res, err := e.Query(ctx, q)
+	if err != nil || !req.Multi {
+		return res, err
+	}
+	return &MultiResult{QueryType: "regularQuery", Results: []*Result{res}, PivotQuery: pivot(res.Query, "regularQuery")}, nil
+}
+
+// Query runs one query and shapes its result.
+func (e *Engine) Query(ctx context.Context, q *query.Query) (*Result, error) {
+	c, err := e.Compile(q)
+	if err != nil {
+		return nil, err
+	}
+	return e.Execute(ctx, c)
+}
+
+// Execute runs a compiled query. It fetches one row beyond the limit to report truncation.
+func (e *Engine) Execute(ctx context.Context, c *Compiled) (*Result, error) {
+	if e.warehouse == nil {
+		return nil, errs.Wrap(errs.KindUnavailable, nil, "no data source is configured")
+	}
+	stmt := c.Statement
+	args := stmt.Args
+	limit := c.Resolved.Limit
+	if stmt.LimitArg >= 0 {
+		args = append([]any(nil), stmt.Args...)
+		args[stmt.LimitArg] = int64(limit + 1)
+	}
+	data, err := e.run(ctx, stmt.SQL, args)
+	if err != nil {
+		return nil, err
+	}
+	res := e.shape(c, data)
+	if stmt.LimitArg >= 0 && len(data) > limit {
+		res.Truncated = true
+		res.rows = res.rows[:limit]
+		res.setData(c.Resolved.Query.ResponseFormat)
+	}
+	if c.Resolved.Query.Total {
+		total, err := e.total(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		res.Total = &total
+	}
+	return res, nil
+}
+
+func (e *Engine) total(ctx context.Context, c *Compiled) (int64, error) {
+	stmt, err := renderTotal(c, e)
+	if err != nil {
+		return 0, err
+	}
+	data, err := e.run(ctx, stmt.SQL, stmt.Args)
+	if err != nil {
+		return 0, err
+	}
+	if len(data) != 1 {
+		return 0, errs.Wrap(errs.KindInternal, nil, "total query returned %d rows", len(data))
+	}
+	switch v := data[0][0].(type) {
+	case int64:
+		return v, nil
+	case float64:
+		return int64(v), nil
+	}
+	return 0, errs.Wrap(errs.KindInternal, nil, "total query returned %T", data[0][0])
+}
+
+// shape turns rows into a Result.
+func (e *Engine) shape(c *Compiled, data [][]any) *Result {
+	q := c.Resolved.Query
+	typed := q.Numbers == "typed"
+	keys, source := outputKeys(c.Plan.Columns)
+	res := &Result{
+		Query:           echo(c),
+		LastRefreshTime: time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		Annotation:      annotate(c.Plan, e.model),
+		DataSource:      "default",
+		DBType:          e.dialect.Name(),
+		ExtDBType:       e.dialect.Name(),
+		columns:         keys,
+		rows:            make([]Row, len(data)),
+	}
+	for i, raw := range data {
+		vals := make([]any, len(keys))
+		for j, src := range source {
+			vals[j] = formatValue(raw[src], typed)
+		}
+		res.rows[i] = Row{Keys: keys, Values: vals}
+	}
+	res.setData(q.ResponseFormat)
+	return res
+}
+
+// setData lays the rows out in the requested response format.
+func (r *Result) setData(format string) {
+	switch format {
+	case "compact":
+		ds := make([][]any, len(r.rows))
+		for i, row := range r.rows {
+			ds[i] = row.Values
+		}
+		r.Data = compact{Members: r.columns, Dataset: ds}
+	default:
+		r.Data = r.rows
+	}
+}
+
+// echo is the normalised query as the response's query field: Cube's normalised query
+// plus rowLimit and queryType.
+func echo(c *Compiled) json.RawMessage {
+	n := c.Resolved.Normalized
+	b, err := json.Marshal(n.Query)
+	if err != nil {
+		return json.RawMessage("{}")
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return b
+	}
+	m["rowLimit"] = n.Limit
+	m["limit"] = n.Limit
+	m["queryType"] = "regularQuery"
+	if _, ok := m["timezone"]; !ok {
+		m["timezone"] = n.Location.String()
+	}
+	order := make([]map[string]any, 0, len(n.Order))
+	for _, o := range n.Order {
+		order = append(order, map[string]any{"id": o.ID, "desc": o.Desc})
+	}
+	m["order"] = order
+	out, err := json.Marshal(m)
+	if err != nil {
+		return b
+	}
+	return out
+}
+
+func pivot(q json.RawMessage, queryType string) json.RawMessage {
+	var m map[string]any
+	if json.Unmarshal(q, &m) != nil {
+		return q
+	}
+	m["queryType"] = queryType
+	out, _ := json.Marshal(m)
+	return out
+}
+
+// compareDimension returns the index of the time dimension with compareDateRange, or -1.
+func compareDimension(q *query.Query) int {
+	for i, td := range q.TimeDimensions {
+		if len(td.CompareDateRange) > 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// compare runs a query once per range of its compareDateRange (spec C.3).
+func (e *Engine) compare(ctx context.Context, q *query.Query, idx int) (*MultiResult, error) {
+	out := &MultiResult{QueryType: "compareDateRangeQuery"}
+	for _, r := range q.TimeDimensions[idx].CompareDateRange {
+		one := *q
+		one.TimeDimensions = append([]query.TimeDimension(nil), q.TimeDimensions...)
+		one.TimeDimensions[idx].CompareDateRange = nil
+		one.TimeDimensions[idx].DateRange = r
+		c, err := e.Compile(&one)
+		if err != nil {
+			return nil, err
+		}
+		res, err := e.Execute(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		label := ""
+		for _, td := range c.Resolved.TimeDimensions {
+			if td.Name == q.TimeDimensions[idx].Dimension && td.DateRange != nil {
+				label = td.DateRange.From + " - " + td.DateRange.To
+			}
+		}
+		res.addColumn("compareDateRange", func(Row) any { return label })
+		out.Results = append(out.Results, res)
+	}
+	out.PivotQuery = pivot(out.Results[0].Query, out.QueryType)
+	return out, nil
+}
+
+// blend runs several queries whose first time dimensions share a granularity and adds
+// that time bucket to every row as "time.<granularity>" (spec C.3).
+func (e *Engine) blend(ctx context.Context, req Request) (*MultiResult, error) {
+	if !req.Multi {
+		return nil, errs.Invalid("'blendingQuery' query type is not supported by the client.Please update the client.")
+	}
+	gran := ""
+	for i, q := range req.Queries {
+		if len(q.TimeDimensions) == 0 || q.TimeDimensions[0].Granularity == "" {
+			return nil, errs.Invalid("Data blending query without granularity is not supported")
+		}
+		g := q.TimeDimensions[0].Granularity
+		if i > 0 && g != gran {
+			return nil, errs.Invalid("Data blending query granularities must match")
+		}
+		gran = g
+	}
+	out := &MultiResult{QueryType: "blendingQuery"}
+	for _, q := range req.Queries {
+		res, err := e.Query(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		key := q.TimeDimensions[0].Dimension + "." + gran
+		res.addColumn("time."+gran, func(r Row) any { v, _ := r.Get(key); return v })
+		out.Results = append(out.Results, res)
+	}
+	out.PivotQuery = pivot(out.Results[0].Query, out.QueryType)
+	return out, nil
+}
+
+// addColumn appends a computed key to every row.
+func (r *Result) addColumn(key string, value func(Row) any) {
+	r.columns = append(r.columns, key)
+	for i, row := range r.rows {
+		vals := append(append([]any(nil), row.Values...), value(row))
+		r.rows[i] = Row{Keys: r.columns, Values: vals}
+	}
+	var probe struct {
+		ResponseFormat string `json:"responseFormat"`
+	}
+	_ = json.Unmarshal(r.Query, &probe)
+	r.setData(probe.ResponseFormat)
+}

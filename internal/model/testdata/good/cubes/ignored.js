@@ -1,0 +1,1 @@
+cube(`ignored`, { sql: `SELECT 1` });

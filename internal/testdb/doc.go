@@ -1,0 +1,7 @@
+// Package testdb gives tests a real PostgreSQL: the server named by CUBIT_TEST_PG_URL, and a
+// fresh schema per test so that test packages running in parallel never see each other's
+// tables.
+//
+// It is for _test.go files only. It owns no data and no schema of its own, and it must not
+// be imported by production code.
+package testdb
