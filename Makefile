@@ -4,8 +4,8 @@
 GO       ?= go
 BIN      ?= bin/cubit
 FUZZTIME ?= 15s
-# Extra arguments for `cubit serve`, e.g. make run ARGS='--model ./model'.
-ARGS     ?=
+# The query `make run` answers on the embedded demo; `cubit serve` arrives with the REST API.
+QUERY    ?= {"measures": ["orders.count", "orders.total_revenue"], "dimensions": ["orders.status"]}
 
 export CGO_ENABLED := 1
 
@@ -17,7 +17,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/cubit
 
 run: build
-	./$(BIN) serve $(ARGS)
+	./$(BIN) query '$(QUERY)'
 
 test:
 	$(GO) test ./...

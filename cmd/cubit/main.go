@@ -3,6 +3,8 @@ package main
 
 import (
 	"os"
+	// Time zones must work on hosts without a zoneinfo database.
+	_ "time/tzdata"
 
 	"github.com/cubit-dev/cubit/internal/cli"
 )

@@ -200,6 +200,8 @@ type city struct {
 	weight               int
 }
 
+// The lookup tables below are read-only: generation never writes to package state.
+
 var cities = []city{
 	{"Berlin", "Berlin", "Germany", 52.5200, 13.4050, 9},
 	{"Munich", "Bavaria", "Germany", 48.1372, 11.5756, 5},
@@ -315,10 +317,10 @@ func (s *shop) usersTable() Table {
 // --- products ---
 
 type category struct {
-	name             string
-	nouns            []string
-	brands           []string
-	minCents, maxCts int64
+	name               string
+	nouns              []string
+	brands             []string
+	minCents, maxCents int64
 }
 
 var categories = []category{
@@ -348,7 +350,7 @@ func genProduct(id int64) productRow {
 	c := categories[r.IntN(len(categories))]
 	name := fmt.Sprintf("%s %s %03d", adjectives[r.IntN(len(adjectives))], c.nouns[r.IntN(len(c.nouns))], id)
 	brand := c.brands[r.IntN(len(c.brands))]
-	cents := between(r, c.minCents, c.maxCts)
+	cents := between(r, c.minCents, c.maxCents)
 	cents = cents/100*100 + 99 // shop prices end in .99
 	if id%25 == 0 {
 		cents -= 49 // a few end in .50: trailing zeros must survive the round trip

@@ -8,7 +8,6 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/cubit-dev/cubit/internal/errs"
 	"github.com/cubit-dev/cubit/internal/model"
 )
 
@@ -105,17 +104,7 @@ func fail(e *env, err error) int {
 		fmt.Fprintf(e.stderr, "model has %d problem(s)\n", len(problems))
 		return exitError
 	}
-	kind := errs.KindOf(err)
-	prefix := map[errs.Kind]string{
-		errs.KindInvalid:     "invalid query",
-		errs.KindModel:       "model error",
-		errs.KindUnavailable: "data source unavailable",
-		errs.KindTimeout:     "timeout",
-		errs.KindCanceled:    "canceled",
-		errs.KindSource:      "data source error",
-		errs.KindInternal:    "internal error",
-	}[kind]
-	fmt.Fprintf(e.stderr, "cubit: %s: %v\n", prefix, err)
+	fmt.Fprintf(e.stderr, "cubit: %v\n", err)
 	return exitError
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/cubit-dev/cubit/internal/config"
 	"github.com/cubit-dev/cubit/internal/dialect"
 	"github.com/cubit-dev/cubit/internal/engine"
+	"github.com/cubit-dev/cubit/internal/errs"
 	"github.com/cubit-dev/cubit/internal/query"
 )
 
@@ -21,7 +22,7 @@ type commonFlags struct {
 func (c *commonFlags) config(e *env) (config.Config, error) {
 	cfg, err := config.FromEnv(e.getenv)
 	if err != nil {
-		return cfg, err
+		return cfg, errs.Invalid("configuration: %v", err)
 	}
 	if c.model != "" {
 		cfg.ModelDir = c.model
@@ -150,7 +151,7 @@ func printTable(w io.Writer, r *engine.Result) {
 	}
 	note := fmt.Sprintf("(%d rows", len(cells))
 	if r.Truncated {
-		note += "; the row limit cut the result: raise \"limit\" or use the export endpoint"
+		note += "; the row limit cut the result: raise \"limit\" (up to the maximum) or narrow the query"
 	}
 	fmt.Fprintln(w, note+")")
 }

@@ -51,7 +51,33 @@ type corpusCase struct {
 	Total *int64 `yaml:"total"`
 	// Engines limits the case to some engines ("duckdb", "postgres").
 	Engines []string `yaml:"engines"`
+	// JoinPath is the expected join tree of the (first) query, as cubit sql prints it:
+	// "orders -> users (many_to_one), orders -> line_items (one_to_many)".
+	JoinPath string `yaml:"join_path"`
+	// Dataset names the model and data the case runs on: "demo" (the default), "traps" or
+	// "peer" (see the datasets table).
+	Dataset string `yaml:"dataset"`
 	file    string
+}
+
+// A dataset is a model and the tables it reads, loaded once per engine for the cases that
+// name it.
+type dataset struct {
+	// engines are the engines the dataset can be loaded on; nil means every engine.
+	engines []string
+	open    func(t *testing.T, engineName string) (corpusTarget, string)
+}
+
+// datasets are the corpus's models and data:
+//   - demo: the demo shop (examples/demo) at corpusScale;
+//   - traps: a tiny hand-made shop (testdata/traps) whose every row is known, built so that
+//     fan-out, chasm and join-path mistakes change the numbers;
+//   - peer: the Cube peer's model and data (../shared/peer), the same figures real Cube
+//     returns. Its model reads schema main, which only DuckDB has.
+var datasets = map[string]dataset{
+	"demo":  {open: openDemo},
+	"traps": {open: openTraps},
+	"peer":  {engines: []string{"duckdb"}, open: openPeer},
 }
 
 // corpusNow is "now" for relative date ranges in the corpus.
@@ -90,13 +116,25 @@ func loadCorpus(t *testing.T) []corpusCase {
 			if (c.Check == "") == (c.Error == "") {
 				t.Fatalf("%s: case %q needs exactly one of check and error", f, c.Name)
 			}
+			if c.Dataset == "" {
+				c.Dataset = "demo"
+			}
+			ds, ok := datasets[c.Dataset]
+			if !ok {
+				t.Fatalf("%s: case %q: unknown dataset %q (known: demo, traps, peer)", f, c.Name, c.Dataset)
+			}
+			for _, e := range c.enginesOr([]string{"duckdb", "postgres"}) {
+				if ds.engines != nil && !contains(ds.engines, e) {
+					t.Fatalf("%s: case %q: dataset %s cannot run on %s; add engines: %v", f, c.Name, c.Dataset, e, ds.engines)
+				}
+			}
 			cases = append(cases, c)
 		}
 	}
 	return cases
 }
 
-// corpusTarget is one engine holding the demo shop.
+// corpusTarget is one engine holding one dataset.
 type corpusTarget struct {
 	name   string
 	engine *engine.Engine
@@ -117,56 +155,194 @@ func engineConfig() engine.Config {
 	return cfg
 }
 
-func duckTarget(t *testing.T) corpusTarget {
+// openWarehouse opens an empty database of the named engine: DuckDB in memory, or a fresh
+// PostgreSQL schema dropped when t ends.
+func openWarehouse(t *testing.T, engineName string) (warehouse.Warehouse, dialect.Dialect) {
 	t.Helper()
-	m, err := demoModel()
-	if err != nil {
-		t.Fatalf("demo model: %v", err)
-	}
-	db, err := duckdb.Open("", duckdb.Options{MemoryLimit: "1GB"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := duckdb.LoadTables(context.Background(), db, demo.Shop(corpusScale)); err != nil {
-		t.Fatal(err)
-	}
-	return corpusTarget{"duckdb", engine.New(m, dialect.DuckDB{}, db, engineConfig()), db}
-}
-
-func postgresTarget(t *testing.T) corpusTarget {
-	t.Helper()
-	m, err := demoModel()
-	if err != nil {
-		t.Fatalf("demo model: %v", err)
+	if engineName == "duckdb" {
+		db, err := duckdb.Open("", duckdb.Options{MemoryLimit: "1GB"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db, dialect.DuckDB{}
 	}
 	url := testdb.FreshSchema(t, testdb.Postgres(t))
-	ctx := context.Background()
-	db, err := postgres.Open(ctx, url)
+	db, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := postgres.LoadTables(ctx, db, demo.Shop(corpusScale)); err != nil {
-		t.Fatal(err)
-	}
-	return corpusTarget{"postgres", engine.New(m, dialect.Postgres{}, db, engineConfig()), db}
+	return db, dialect.Postgres{}
 }
 
-// TestCorpus runs every corpus case on DuckDB and on PostgreSQL.
+func newTarget(engineName string, m *model.Model, wh warehouse.Warehouse, d dialect.Dialect) corpusTarget {
+	return corpusTarget{engineName, engine.New(m, d, wh, engineConfig()), wh}
+}
+
+func openDemo(t *testing.T, engineName string) (corpusTarget, string) {
+	t.Helper()
+	m, err := demoModel()
+	if err != nil {
+		t.Fatalf("demo model: %v", err)
+	}
+	wh, d := openWarehouse(t, engineName)
+	ctx := context.Background()
+	switch db := wh.(type) {
+	case *duckdb.DB:
+		err = duckdb.LoadTables(ctx, db, demo.Shop(corpusScale))
+	case *postgres.DB:
+		err = postgres.LoadTables(ctx, db, demo.Shop(corpusScale))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newTarget(engineName, m, wh, d), ""
+}
+
+// openTraps loads testdata/traps: its model, and data.sql, whose statements are portable
+// SQL separated by semicolons at the end of a line.
+func openTraps(t *testing.T, engineName string) (corpusTarget, string) {
+	t.Helper()
+	m, err := model.Load("testdata/traps/model")
+	if err != nil {
+		t.Fatalf("traps model: %v", err)
+	}
+	data, err := os.ReadFile("testdata/traps/data.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh, d := openWarehouse(t, engineName)
+	for _, stmt := range sqlStatements(string(data)) {
+		if err := exec(wh, stmt); err != nil {
+			t.Fatalf("traps data.sql: %v\n%s", err, stmt)
+		}
+	}
+	return newTarget(engineName, m, wh, d), ""
+}
+
+// sqlStatements splits a script at semicolons that end a line, dropping -- comment lines.
+func sqlStatements(script string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(script, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "--") {
+			continue
+		}
+		cur.WriteString(line + "\n")
+		if strings.HasSuffix(strings.TrimSpace(line), ";") {
+			if stmt := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(cur.String()), ";")); stmt != "" {
+				out = append(out, stmt)
+			}
+			cur.Reset()
+		}
+	}
+	if stmt := strings.TrimSpace(cur.String()); stmt != "" {
+		out = append(out, stmt)
+	}
+	return out
+}
+
+// exec runs a statement that returns no rows.
+func exec(wh warehouse.Warehouse, stmt string) error {
+	rows, err := wh.Query(context.Background(), stmt, nil)
+	if err != nil {
+		return err
+	}
+	_, _, err = warehouse.Collect(rows)
+	return err
+}
+
+// Where the Cube peer's model and data are. The model sits in the shared folder beside the
+// checkout (as .ci/run expects); the CSV files are generated by gen-data.js into the folder
+// that CUBIT_PEER_CSV_DIR names.
+const (
+	peerModelDir = "../../../shared/peer/model"
+	envPeerCSV   = "CUBIT_PEER_CSV_DIR"
+)
+
+// peerColumns are the column types of the peer's tables, as colSpec in gen-data.js gives them.
+var peerColumns = []struct{ table, columns string }{
+	{"users", "{'id': 'INTEGER', 'name': 'VARCHAR', 'city': 'VARCHAR', 'created_at': 'TIMESTAMP'}"},
+	{"products", "{'id': 'INTEGER', 'name': 'VARCHAR', 'category': 'VARCHAR'}"},
+	{"orders", "{'id': 'INTEGER', 'user_id': 'INTEGER', 'status': 'VARCHAR', 'amount': 'DECIMAL(12,2)', 'created_at': 'TIMESTAMP'}"},
+	{"line_items", "{'id': 'INTEGER', 'order_id': 'INTEGER', 'product_id': 'INTEGER', 'price': 'DECIMAL(10,2)', 'quantity': 'INTEGER'}"},
+}
+
+// openPeer loads the Cube peer's CSV files into DuckDB tables in schema main, under the
+// peer's model loaded unchanged. Without the CSV files it returns why the cases cannot run.
+func openPeer(t *testing.T, engineName string) (corpusTarget, string) {
+	t.Helper()
+	const how = "; generate them with GEN_CSV_ONLY=1 node ../shared/peer/gen-data.js /tmp/cubepeer-csv " +
+		"and export " + envPeerCSV + "=/tmp/cubepeer-csv (.ci/run does both)"
+	dir := os.Getenv(envPeerCSV)
+	if dir == "" {
+		return corpusTarget{}, envPeerCSV + " not set: the peer cases need the Cube peer's CSV files" + how
+	}
+	m, err := model.Load(peerModelDir)
+	if err != nil {
+		t.Fatalf("peer model: %v", err)
+	}
+	wh, d := openWarehouse(t, engineName)
+	for _, tc := range peerColumns {
+		file := filepath.Join(dir, tc.table+".csv")
+		if _, err := os.Stat(file); err != nil {
+			t.Fatalf("peer data: %v%s", err, how)
+		}
+		stmt := "CREATE TABLE main." + tc.table + " AS SELECT * FROM read_csv(" + sqlString(file) +
+			", header = true, nullstr = '', auto_detect = false, columns = " + tc.columns + ")"
+		if err := exec(wh, stmt); err != nil {
+			t.Fatalf("peer data: %v", err)
+		}
+	}
+	return newTarget(engineName, m, wh, d), ""
+}
+
+// sqlString quotes a string literal. Only the test's own file paths go through it.
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// TestCorpus runs every corpus case on DuckDB and on PostgreSQL, each on its dataset. A
+// dataset is loaded on first use.
 func TestCorpus(t *testing.T) {
 	cases := loadCorpus(t)
-	for _, mk := range []func(*testing.T) corpusTarget{duckTarget, postgresTarget} {
-		target := mk(t)
-		t.Run(target.name, func(t *testing.T) {
+	for _, engineName := range []string{"duckdb", "postgres"} {
+		t.Run(engineName, func(t *testing.T) {
+			type opened struct {
+				target corpusTarget
+				skip   string
+			}
+			targets := map[string]*opened{}
 			for _, c := range cases {
-				if len(c.Engines) > 0 && !contains(c.Engines, target.name) {
+				if !contains(c.enginesOr([]string{engineName}), engineName) {
 					continue
 				}
-				t.Run(c.Name, func(t *testing.T) { runCase(t, target, c) })
+				// A dataset that cannot be loaded here says why; its cases skip, or fail in CI.
+				o := targets[c.Dataset]
+				if o == nil {
+					target, skip := datasets[c.Dataset].open(t, engineName)
+					o = &opened{target, skip}
+					targets[c.Dataset] = o
+				}
+				t.Run(c.Name, func(t *testing.T) {
+					switch {
+					case o.skip != "" && os.Getenv("CI") == "true":
+						t.Fatal("in CI every dataset must be there: " + o.skip)
+					case o.skip != "":
+						t.Skip(o.skip)
+					}
+					runCase(t, o.target, c)
+				})
 			}
 		})
 	}
+}
+
+// enginesOr returns the engines the case is limited to, or all when it names none.
+func (c corpusCase) enginesOr(all []string) []string {
+	if len(c.Engines) > 0 {
+		return c.Engines
+	}
+	return all
 }
 
 func contains(list []string, s string) bool {
@@ -189,6 +365,7 @@ func runCase(t *testing.T, target corpusTarget, c corpusCase) {
 				t.Fatalf("%s: want error containing %q, got a result", c.file, c.Error)
 			}
 			checkResult(t, target, c, res)
+			checkJoinPath(t, target, c, queries[0])
 			return
 		}
 	}
@@ -197,6 +374,19 @@ func runCase(t *testing.T, target corpusTarget, c corpusCase) {
 	}
 	if !strings.Contains(err.Error(), c.Error) {
 		t.Fatalf("%s: error %q does not contain %q", c.file, err, c.Error)
+	}
+}
+
+func checkJoinPath(t *testing.T, target corpusTarget, c corpusCase, q *query.Query) {
+	if c.JoinPath == "" {
+		return
+	}
+	compiled, err := target.engine.Compile(q)
+	if err != nil {
+		t.Fatalf("%s: compiling for the join path: %v", c.file, err)
+	}
+	if got := compiled.Plan.Tree.String(); got != c.JoinPath {
+		t.Errorf("%s: join path %q, want %q", c.file, got, c.JoinPath)
 	}
 }
 
@@ -243,8 +433,8 @@ func resultRows(r *engine.Result) [][]string {
 	var out [][]string
 	for _, row := range r.Rows() {
 		var vals []string
-		for i, k := range row.Keys {
-			if isExtraKey(k, row.Keys) {
+		for i := range row.Keys {
+			if isExtraKey(row.Keys, i) {
 				continue
 			}
 			vals = append(vals, text(row.Values[i]))
@@ -254,17 +444,16 @@ func resultRows(r *engine.Result) [][]string {
 	return out
 }
 
-// isExtraKey tells the keys Cube adds beside the query's own columns.
-func isExtraKey(k string, keys []string) bool {
+// isExtraKey tells the keys Cube adds beside the query's own columns: the compareDateRange
+// label, and the bare key of a time dimension ("orders.created_at"), which directly follows
+// its key with a granularity. A dimension of the same name is a column of its own: it comes
+// before every time dimension.
+func isExtraKey(keys []string, i int) bool {
+	k := keys[i]
 	if k == "compareDateRange" || strings.HasPrefix(k, "time.") {
 		return true
 	}
-	for _, other := range keys {
-		if strings.HasPrefix(other, k+".") && strings.Count(other, ".") == 2 {
-			return true
-		}
-	}
-	return false
+	return i > 0 && strings.HasPrefix(keys[i-1], k+".") && strings.Count(keys[i-1], ".") == 2
 }
 
 func checkRows(t *testing.T, wh warehouse.Warehouse, sql string) [][]string {
@@ -327,4 +516,15 @@ func numbersClose(a, b string) bool {
 		return false
 	}
 	return math.Abs(x-y) <= 1e-9*math.Max(1, math.Max(math.Abs(x), math.Abs(y)))
+}
+
+// TestTrapsModelWithoutPrimaryKey: a cube with a sum measure and a join but no primary key
+// could have its rows multiplied with no key to aggregate them by, so the model is refused
+// when it loads (Cube's compile error), before any query can go wrong.
+func TestTrapsModelWithoutPrimaryKey(t *testing.T) {
+	_, err := model.Load("testdata/traps/no_primary_key")
+	const want = "visits.yml:7: primary key for 'visits' is required when join is defined in order to make aggregates work properly"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want one containing %q", err, want)
+	}
 }

@@ -38,6 +38,7 @@ type Engine struct {
 	dialect   dialect.Dialect
 	warehouse warehouse.Warehouse
 	cfg       Config
+	zones     query.LocationCache
 }
 
 // New returns an engine. The warehouse may be nil for an engine that only compiles.
@@ -74,6 +75,7 @@ func (e *Engine) Compile(q *query.Query) (*Compiled, error) {
 		DefaultTimezone: e.cfg.DefaultTimezone,
 		DefaultLimit:    e.cfg.DefaultLimit,
 		MaxLimit:        e.cfg.MaxLimit,
+		Locations:       e.zones.Load,
 	})
 	if err != nil {
 		return nil, err

@@ -146,6 +146,15 @@ func (r *Result) setData(format string) {
 			ds[i] = row.Values
 		}
 		r.Data = compact{Members: r.columns, Dataset: ds}
+	case "columnar":
+		cols := make([][]any, len(r.columns))
+		for j := range cols {
+			cols[j] = make([]any, len(r.rows))
+			for i, row := range r.rows {
+				cols[j][i] = row.Values[j]
+			}
+		}
+		r.Data = columnar{Members: r.columns, Columns: cols}
 	default:
 		r.Data = r.rows
 	}

@@ -83,6 +83,12 @@ type compact struct {
 	Dataset [][]any  `json:"dataset"`
 }
 
+// columnar is the data of responseFormat "columnar": one array of values per member.
+type columnar struct {
+	Members []string `json:"members"`
+	Columns [][]any  `json:"columns"`
+}
+
 // TimeLayout is how Cube writes times: local wall clock, milliseconds, no offset.
 const TimeLayout = "2006-01-02T15:04:05.000"
 
@@ -115,25 +121,41 @@ func formatValue(v any, typed bool) any {
 }
 
 // outputKeys are the row keys of each column: a time dimension with a granularity also
-// appears under its bare name, as Cube's clients expect, unless it is a plain dimension too.
+// appears under its bare name, as Cube's clients expect, carrying its finest granularity,
+// unless it is a plain dimension too.
 func outputKeys(cols []*plan.Column) (keys []string, source []int) {
 	plain := map[string]bool{}
-	for _, c := range cols {
-		if c.Kind == plan.ColDimension {
+	finest := map[string]int{}
+	for i, c := range cols {
+		switch {
+		case c.Kind == plan.ColDimension:
 			plain[c.Key] = true
+		case c.Kind == plan.ColTime:
+			if j, ok := finest[c.Time.Name]; !ok || fineness(c) < fineness(cols[j]) {
+				finest[c.Time.Name] = i
+			}
 		}
 	}
-	bare := map[string]bool{}
 	for i, c := range cols {
 		keys = append(keys, c.Key)
 		source = append(source, i)
-		if c.Kind == plan.ColTime && !plain[c.Time.Name] && !bare[c.Time.Name] {
-			bare[c.Time.Name] = true
+		if c.Kind == plan.ColTime && !plain[c.Time.Name] && finest[c.Time.Name] == i {
 			keys = append(keys, c.Time.Name)
 			source = append(source, i)
 		}
 	}
 	return keys, source
+}
+
+// granularityRank orders the built-in granularities from finest to coarsest; custom ones
+// rank after them.
+var granularityRank = map[string]int{"second": 0, "minute": 1, "hour": 2, "day": 3, "week": 4, "month": 5, "quarter": 6, "year": 7}
+
+func fineness(c *plan.Column) int {
+	if r, ok := granularityRank[c.Time.Granularity]; ok && c.Time.Custom == nil {
+		return r
+	}
+	return len(granularityRank)
 }
 
 // Annotation describes the members of a result (spec C.2).

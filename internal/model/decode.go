@@ -67,7 +67,8 @@ func (f fields) each(key, kind, owner string, allowed []string, fn func(name str
 		if !ok {
 			continue
 		}
-		if g.str("name") == "" {
+		// The name is read again: it may come from a merged anchor that peekName cannot see.
+		if name = g.str("name"); name == "" {
 			f.r.probs.add(g.pos, "name isn't defined for %s #%d of %s", kind, i+1, f.what)
 			continue
 		}
@@ -91,7 +92,7 @@ func (r *reader) cube(n *yaml.Node) *decoded {
 	if !ok {
 		return nil
 	}
-	if f.str("name") == "" {
+	if name = f.str("name"); name == "" {
 		r.probs.add(f.pos, "name isn't defined for cube")
 		return nil
 	}
@@ -271,7 +272,7 @@ func (r *reader) folder(n *yaml.Node, owner string) *Folder {
 	if !ok {
 		return nil
 	}
-	if name == "" {
+	if name = f.str("name"); name == "" {
 		r.probs.add(f.pos, "name isn't defined for folder of %s", owner)
 		return nil
 	}
@@ -297,7 +298,7 @@ func (r *reader) view(n *yaml.Node) *decoded {
 	if !ok {
 		return nil
 	}
-	if f.str("name") == "" {
+	if name = f.str("name"); name == "" {
 		r.probs.add(f.pos, "name isn't defined for view")
 		return nil
 	}

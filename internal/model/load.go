@@ -22,6 +22,13 @@ import (
 // the model and validates it. When the model has problems the error is a Problems listing
 // all of them.
 func Load(dir string) (*Model, error) {
+	info, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return nil, errs.Wrap(errs.KindModel, err, "model folder %s", dir)
+	case !info.IsDir():
+		return nil, &errs.Error{Kind: errs.KindModel, Message: fmt.Sprintf("model folder %s is a file, not a folder", dir)}
+	}
 	return LoadFS(os.DirFS(dir))
 }
 

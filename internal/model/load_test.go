@@ -337,6 +337,8 @@ func TestAnchorsAndMerge(t *testing.T) {
       - <<: *dim
         name: id2
         primary_key: false
+    segments:
+      - <<: {name: merged_name, sql: "{CUBE}.x = 1"}
     measures:
       - name: count
         type: count
@@ -350,6 +352,7 @@ func TestAnchorsAndMerge(t *testing.T) {
 	eq(t, "meta via alias", c.Measure("count").Meta, map[string]any{"team": "sales"})
 	id2 := c.Dimension("id2")
 	eq(t, "merged", [3]any{id2.SQL.Raw, id2.Type, id2.PrimaryKey}, [3]any{"id", DimNumber, false})
+	eq(t, "name from a merge", c.MemberNames()[3], "merged_name")
 }
 
 // TestAliasBomb checks that exponential and self-referencing aliases end in a problem.
@@ -361,7 +364,7 @@ func TestAliasBomb(t *testing.T) {
 			i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
 	}
 	_, err := LoadFS(fstest.MapFS{"m.yml": {Data: []byte(b.String())}})
-	if err == nil || !strings.Contains(err.Error(), "too many YAML aliases") {
+	if err == nil || !strings.Contains(err.Error(), "YAML aliases expand to more than") {
 		t.Errorf("alias bomb: %v", err)
 	}
 	self := "cubes:\n  - &c\n    name: c\n    sql_table: t\n    meta: {x: *c}\n"
@@ -440,4 +443,76 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// TestCamelCaseKeys loads a model written with Cube's camelCase spellings.
+func TestCamelCaseKeys(t *testing.T) {
+	src := `cubes:
+  - name: orders
+    sqlTable: orders
+    sqlAlias: o
+    dimensions:
+      - name: id
+        sql: id
+        type: number
+        primaryKey: true
+      - name: createdAt
+        sql: created_at
+        type: time
+      - name: itemCount
+        sql: "{items.count}"
+        type: number
+        subQuery: true
+        propagateFiltersToSubQuery: true
+    measures:
+      - name: count
+        type: count
+      - name: runningCount
+        type: runningTotal
+        sql: id
+        rollingWindow:
+          trailing: unbounded
+    joins:
+      - name: items
+        relationship: hasMany
+        sql: "{CUBE}.id = {items}.order_id"
+    preAggregations:
+      - name: main
+        type: rollup
+        measureReferences: [count]
+        timeDimension: CUBE.createdAt
+        granularity: day
+        partitionGranularity: month
+        scheduledRefresh: true
+        allowNonStrictDateRangeMatch: true
+        useOriginalSqlPreAggregations: false
+        buildRangeStart:
+          sql: SELECT '2024-01-01'
+        refreshKey:
+          every: 1 day
+          updateWindow: 3 days
+          incremental: true
+  - name: items
+    sql_table: items
+    dimensions:
+      - name: id
+        sql: id
+        type: number
+        primary_key: true
+    measures:
+      - name: count
+        type: count
+`
+	m, err := LoadFS(fstest.MapFS{"m.yml": {Data: []byte(src)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := m.Cube("orders")
+	p := c.PreAggregations[0]
+	eq(t, "pre-aggregation", [5]any{p.Measures, p.TimeDimension, p.PartitionGranularity,
+		p.BuildRangeStart.Raw, p.RefreshKey.UpdateWindow},
+		[5]any{[]string{"orders.count"}, "orders.createdAt", "month", "SELECT '2024-01-01'", "3 days"})
+	eq(t, "sub query", c.Dimension("itemCount").SubQuery, true)
+	eq(t, "runningTotal", c.Measure("runningCount").Type, MeasureRunningTotal)
+	eq(t, "sqlAlias", c.SQLAlias, "o")
 }

@@ -31,6 +31,16 @@ func (ps Problems) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// As lets errors.As see Problems as an *errs.Error of kind model, so that each API edge
+// classifies a broken model with its one function (errs.KindOf) like any other error.
+func (ps Problems) As(target any) bool {
+	e, ok := target.(**errs.Error)
+	if ok {
+		*e = &errs.Error{Kind: errs.KindModel, Message: ps.Error()}
+	}
+	return ok
+}
+
 // add records a problem at pos.
 func (ps *Problems) add(pos Pos, format string, args ...any) {
 	*ps = append(*ps, Problem{Pos: pos, Message: fmt.Sprintf(format, args...)})

@@ -196,12 +196,11 @@ func (d *Dimension) templates() []*Template {
 	return ts
 }
 
-func (v *validator) granularity(subject string, g *Granularity) {
-	subject = fmt.Sprintf("granularity %s of %s", g.Name, subject)
+func (v *validator) granularity(dimension string, g *Granularity) {
 	if !validName(g.Name) {
-		v.add(g.Pos, "invalid granularity name %q of %s: %s", g.Name, strings.TrimPrefix(subject,
-			"granularity "+g.Name+" of "), nameRule)
+		v.add(g.Pos, "invalid granularity name %q of %s: %s", g.Name, dimension, nameRule)
 	}
+	subject := fmt.Sprintf("granularity %s of %s", g.Name, dimension)
 	switch {
 	case g.Interval == "":
 		v.add(g.Pos, "%s: interval is required", subject)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/cubit-dev/cubit/internal/errs"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/bad/*/want.txt from the current output")
@@ -105,10 +107,44 @@ views:
 	if got := err.Error(); got != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
 	}
+	if k := errs.KindOf(err); k != errs.KindModel {
+		t.Errorf("errs.KindOf = %s, want model", k)
+	}
 	if len(probs) != len(want) {
 		t.Fatalf("got %d problems, want %d", len(probs), len(want))
 	}
 	if p := probs[1]; p.Pos != (Pos{File: "a.yml", Line: 3}) || !strings.HasPrefix(p.Message, "unknown key") {
 		t.Errorf("problem 1 is %+v", p)
+	}
+}
+
+func TestValidInterval(t *testing.T) {
+	for s, want := range map[string]bool{
+		"1 year": true, "2 weeks": true, "3 months 15 days": true, "1 Quarter": true,
+		"10 seconds": true, "1 minute 30 seconds": true, "": false, "year": false, "1 yr": false,
+		"0 days": false, "-1 day": false, "1.5 days": false, "2 weeks 1": false,
+	} {
+		if got := validInterval(s, false); got != want {
+			t.Errorf("validInterval(%q) = %v", s, got)
+		}
+	}
+	if !validInterval("-1 month 2 days", true) || validInterval("--1 month", true) {
+		t.Error("signed offsets")
+	}
+	for s, want := range map[string]bool{"1 hour": true, "0 * * * *": true,
+		"0 0 * * MON-FRI": true, "*/5 * * * * *": true, "hourly": false, "* * *": false} {
+		if got := validEvery(s); got != want {
+			t.Errorf("validEvery(%q) = %v", s, got)
+		}
+	}
+}
+
+func TestSnake(t *testing.T) {
+	for in, want := range map[string]string{"sqlTable": "sql_table", "sql_table": "sql_table",
+		"useOriginalSqlPreAggregations": "use_original_sql_pre_aggregations",
+		"propagateFiltersToSubQuery":    "propagate_filters_to_sub_query", "countDistinct": "count_distinct"} {
+		if got := snake(in); got != want {
+			t.Errorf("snake(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -14,7 +14,7 @@ func (l *loader) resolveViews(m *Model) {
 			continue
 		}
 		b := &viewBuilder{probs: &l.probs, m: m, v: v,
-			origin: map[string]string{}, bySource: map[string]string{}}
+			origin: map[string]viewOrigin{}, bySource: map[string]string{}}
 		for _, vc := range v.ViewCubes {
 			b.entry(vc)
 		}
@@ -23,14 +23,17 @@ func (l *loader) resolveViews(m *Model) {
 	}
 }
 
+// viewOrigin is the join path and the "cube.member" a view member aliases.
+type viewOrigin struct{ joinPath, alias string }
+
 // viewBuilder builds the members of one view.
 type viewBuilder struct {
 	probs *Problems
 	m     *Model
 	v     *Cube
-	// origin maps a view member (or hierarchy, prefixed "hierarchy:") to the join path and
-	// member it aliases, to tell a harmless repeat from a collision.
-	origin map[string]string
+	// origin maps a view member (or hierarchy, prefixed "hierarchy:") to what it aliases, to
+	// tell a harmless repeat from a collision.
+	origin map[string]viewOrigin
 	// bySource maps "cube.member" to the first view member aliasing it, to rewrite the
 	// levels of included hierarchies.
 	bySource map[string]string
@@ -250,7 +253,7 @@ func metaOr(a, b map[string]any) map[string]any {
 // claim reserves a member name of the view. Including the same member by the same path twice
 // is harmless; anything else under a taken name is a collision.
 func (b *viewBuilder) claim(name string, vc *ViewCube, alias string, pos Pos) bool {
-	origin := vc.JoinPath + ":" + alias
+	origin := viewOrigin{vc.JoinPath, alias}
 	prev, taken := b.origin[name]
 	switch {
 	case !taken:
@@ -259,7 +262,7 @@ func (b *viewBuilder) claim(name string, vc *ViewCube, alias string, pos Pos) bo
 	case prev != origin:
 		b.probs.add(pos, "view %s: included member %s (%s) conflicts with the member of the "+
 			"same name (%s); exclude one of them or give it an alias", b.v.Name,
-			strings.TrimPrefix(name, "hierarchy:"), alias, prev[strings.Index(prev, ":")+1:])
+			strings.TrimPrefix(name, "hierarchy:"), alias, prev.alias)
 	}
 	return false
 }

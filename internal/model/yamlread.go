@@ -4,15 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// maxAliases bounds how many YAML aliases one file may dereference. Anchors are legitimate
-// in models (shared meta, repeated filters), but a self-referencing anchor or an "alias bomb"
-// would otherwise make the reader loop or explode; see FuzzLoad.
-const maxAliases = 10_000
+// maxExpansion bounds how many nodes one file may reach through YAML aliases. Anchors are
+// legitimate in models (shared meta, repeated filters), but a self-referencing anchor or an
+// "alias bomb" would otherwise make the reader loop or explode; see FuzzLoad.
+const maxExpansion = 1_000_000
 
 // maxDepth bounds free-form values (meta, access_policy) so that deeply nested input cannot
 // exhaust the stack.
@@ -22,28 +23,54 @@ const maxDepth = 64
 // keys its definition accepts, and every wrong shape becomes a Problem at its line instead of
 // stopping the load.
 type reader struct {
-	file    string
-	lines   []string // the source, to read folded SQL as Cube does (see literal)
-	probs   *Problems
-	aliases int
+	file  string
+	lines []string // the source, to read folded SQL as Cube does (see literal)
+	probs *Problems
+	// expanded counts the nodes reached through aliases so far; sizes memoizes the size of
+	// anchored subtrees.
+	expanded int
+	sizes    map[*yaml.Node]int
 }
 
 func (r *reader) pos(n *yaml.Node) Pos { return Pos{File: r.file, Line: n.Line} }
 
 // deref follows aliases to the node they name, or returns nil once the file has used up its
-// alias allowance.
+// expansion allowance.
 func (r *reader) deref(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {
-		r.aliases++
-		if r.aliases == maxAliases {
-			r.probs.add(r.pos(n), "too many YAML aliases (more than %d)", maxAliases)
+		if r.expanded > maxExpansion {
+			return nil
 		}
-		if r.aliases >= maxAliases {
+		r.expanded += r.size(n.Alias)
+		if r.expanded > maxExpansion {
+			r.probs.add(r.pos(n), "YAML aliases expand to more than %d nodes", maxExpansion)
 			return nil
 		}
 		n = n.Alias
 	}
 	return n
+}
+
+// size counts the nodes of the tree under n, not following aliases: each alias is charged
+// when it is followed.
+func (r *reader) size(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	if s, ok := r.sizes[n]; ok {
+		return s
+	}
+	s := 1
+	if n.Kind != yaml.AliasNode {
+		for _, c := range n.Content {
+			s += r.size(c)
+		}
+	}
+	if r.sizes == nil {
+		r.sizes = map[*yaml.Node]int{}
+	}
+	r.sizes[n] = s
+	return s
 }
 
 func isNull(n *yaml.Node) bool {
@@ -346,13 +373,37 @@ func (r *reader) value(n *yaml.Node, depth int) any {
 		}
 		return s
 	case yaml.ScalarNode:
-		var v any
-		if err := n.Decode(&v); err != nil {
-			return n.Value
-		}
-		return v
+		return scalarValue(n)
 	}
 	return nil
+}
+
+// scalarValue converts a scalar by its resolved tag. It avoids yaml's reflection-based
+// Decode, which is slow enough per call to matter on large meta blocks.
+func scalarValue(n *yaml.Node) any {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil
+	case "!!bool":
+		if b, err := strconv.ParseBool(strings.ToLower(n.Value)); err == nil {
+			return b
+		}
+	case "!!int":
+		if i, err := strconv.ParseInt(n.Value, 10, 0); err == nil {
+			return int(i)
+		}
+	case "!!float":
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
+			return f
+		}
+	default:
+		return n.Value
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return n.Value
+	}
+	return v
 }
 
 // peekName returns the name of a definition before its keys are checked, for messages.

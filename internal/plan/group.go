@@ -48,9 +48,6 @@ func (p *Plan) group() error {
 			return errs.Invalid("measure %s.%s would be multiplied by the joins %s; define a primary key on %s so it can be aggregated at its own grain",
 				c.Name, m.Name, p.Tree, c.Name)
 		}
-		if r := crossCubeRef(r.Model, c, m); r != "" {
-			return errs.Invalid("'%s.%s' references cubes that lead to row multiplication (%s). Please rewrite it using sub query.", c.Name, m.Name, r)
-		}
 		g := keyGroups[c]
 		if g == nil {
 			g = &Group{KeyCube: c}
@@ -68,6 +65,13 @@ func (p *Plan) group() error {
 	for _, f := range p.Having {
 		for _, leaf := range filterMeasures(f) {
 			if err := place(leaf.Ref.Cube, leaf.Measure); err != nil {
+				return err
+			}
+		}
+	}
+	for _, g := range extra {
+		if g.KeyCube != nil {
+			if err := p.measureSource(g); err != nil {
 				return err
 			}
 		}
@@ -124,17 +128,30 @@ func MeasureRefs(m *model.Model, c *model.Cube, mm *model.Measure) []MeasureRef 
 	return refs
 }
 
-// crossCubeRef names another cube that m's SQL reads, or "".
-func crossCubeRef(mod *model.Model, c *model.Cube, m *model.Measure) string {
-	ts := append([]*model.Template{m.SQL}, m.Filters...)
-	for _, t := range ts {
-		for _, part := range t.Refs() {
-			if target, _ := ResolveRef(mod, c, part); target != nil && target != c {
-				return target.Name
-			}
-		}
+// measureSource sets the tree a keys group reads its cube's rows from when the SQL of its
+// measures reads other cubes (Cube's measure join): the key cube joined to those cubes only.
+// That join must not multiply the key cube, or the measure has no single value per key.
+func (p *Plan) measureSource(g *Group) error {
+	var refs refSet
+	refs.add(g.KeyCube)
+	names := make([]string, len(g.Leaves))
+	for i, m := range g.Leaves {
+		refs.measure(p.Query.Model, g.KeyCube, m)
+		names[i] = g.KeyCube.Name + "." + m.Name
 	}
-	return ""
+	if len(refs.list) == 1 {
+		return nil
+	}
+	tree, err := buildTree(p.Query.Model, refs.list, nil)
+	if err != nil {
+		return err
+	}
+	if tree.Multiplied()[g.KeyCube] {
+		return errs.Invalid("'%s' references cubes that lead to row multiplication (%s). Please rewrite it using sub query.",
+			strings.Join(names, ", "), tree)
+	}
+	g.Source = tree
+	return nil
 }
 
 func filterMeasures(f *query.FilterNode) []*query.FilterNode {
@@ -246,11 +263,34 @@ func (p *Plan) subQuery(d *query.DimensionRef, opt Options) (*SubQuery, error) {
 		return nil, errs.Invalid("sub_query dimension %s.%s must reference a measure, e.g. {orders.count}", c.Name, d.Dimension.Name)
 	}
 	if d.Dimension.PropagateFiltersToSubQuery {
-		r.Filters = p.Where
+		// As Cube does: the outer dimension filters, segments and date ranges, but no filter
+		// on a sub_query dimension, which would plan this sub-query again inside itself.
+		for _, f := range p.Where {
+			if !onSubQueryDimension(f) {
+				r.Filters = append(r.Filters, f)
+			}
+		}
+		r.Segments = p.Query.Segments
+		for _, td := range p.DateRanges {
+			r.TimeDimensions = append(r.TimeDimensions, &query.TimeDimensionRef{Ref: td.Ref, Dimension: td.Dimension, DateRange: td.DateRange})
+		}
 	}
 	sub, err := Build(r, opt)
 	if err != nil {
 		return nil, err
 	}
 	return &SubQuery{Plan: sub, Key: keys}, nil
+}
+
+// onSubQueryDimension reports whether a filter reads a sub_query dimension.
+func onSubQueryDimension(f *query.FilterNode) bool {
+	if f.Dimension != nil && f.Dimension.SubQuery {
+		return true
+	}
+	for _, c := range append(f.And, f.Or...) {
+		if onSubQueryDimension(c) {
+			return true
+		}
+	}
+	return false
 }

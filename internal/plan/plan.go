@@ -61,6 +61,9 @@ type Group struct {
 	// the distinct (dimensions, primary key of KeyCube) from the tree, joins KeyCube back on
 	// its key and aggregates, so no join can multiply KeyCube's rows.
 	KeyCube *model.Cube
+	// Source, when set, is the join tree KeyCube's rows are read from because the SQL of
+	// the group's measures reads other cubes; nil reads KeyCube alone.
+	Source *JoinTree
 	// Rolling is the rolling-window measure this group computes; nil for other groups.
 	Rolling *Rolling
 	// Leaves are the aggregating measures computed here.
@@ -111,7 +114,10 @@ func Build(r *query.Resolved, opt Options) (*Plan, error) {
 		}
 	}
 	if r.Ungrouped {
-		return p, p.checkUngrouped(opt)
+		if err := p.checkUngrouped(opt); err != nil {
+			return nil, err
+		}
+		return p, p.subQueries(opt)
 	}
 	if err := p.group(); err != nil {
 		return nil, err

@@ -45,7 +45,8 @@ func (r Range) UTC(loc *time.Location) (from, to time.Time, err error) {
 // instant. An inclusive end bound (end is true) ending in .999 is padded to .999999 so that
 // microsecond columns are not cut off. Where the wall clock occurs twice (clocks going back)
 // a start takes the earlier reading and an end the later one, so the range covers both;
-// where it does not occur at all (clocks going forward) the offset before the jump is used.
+// where it does not occur at all (clocks going forward) a start is the instant of the jump
+// and an end the microsecond before it.
 func Instant(local string, loc *time.Location, end bool) (time.Time, error) {
 	w, err := time.Parse(wallLayout, local)
 	if err != nil {
@@ -61,6 +62,13 @@ func Instant(local string, loc *time.Location, end bool) (time.Time, error) {
 // when latest is set and the earliest otherwise.
 func inZone(w time.Time, loc *time.Location, latest bool) time.Time {
 	t := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), loc)
+	if !wallOf(t).Equal(w) {
+		jump := skippedTo(w, loc, t)
+		if latest {
+			return jump.Add(-time.Microsecond)
+		}
+		return jump
+	}
 	// The other reading, if any, uses the offset in force on the other side of the nearby
 	// transition; no zone changes offset twice within six hours.
 	for _, probe := range [...]time.Duration{-6 * time.Hour, 6 * time.Hour} {
@@ -71,6 +79,22 @@ func inZone(w time.Time, loc *time.Location, latest bool) time.Time {
 		}
 	}
 	return t
+}
+
+// skippedTo returns the instant at which loc's clocks jumped over wall clock w: the first
+// instant whose wall clock is later than w. time.Date reads such a w with one of the two
+// offsets (near); the jump is within a day of it (Samoa skipped a whole day in 2011).
+func skippedTo(w time.Time, loc *time.Location, near time.Time) time.Time {
+	lo, hi := near.Add(-36*time.Hour), near.Add(36*time.Hour)
+	for hi.Sub(lo) > time.Nanosecond {
+		mid := lo.Add(hi.Sub(lo) / 2)
+		if wallOf(mid.In(loc)).Before(w) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi
 }
 
 // wallOf returns t's wall clock in its own location.

@@ -276,8 +276,11 @@ func TestRangeUTC(t *testing.T) {
 		{"fall-back day", "America/New_York", Range{"2024-11-03T00:00:00.000", "2024-11-03T23:59:59.999"}, "2024-11-03T04:00:00Z", "2024-11-04T04:59:59.999999Z"},
 		// The repeated hour: the start takes the first 01:00 (EDT), the end the last 01:59 (EST).
 		{"repeated hour", "America/New_York", Range{"2024-11-03T01:00:00.000", "2024-11-03T01:59:59.999"}, "2024-11-03T05:00:00Z", "2024-11-03T06:59:59.999999Z"},
-		// A wall clock in the skipped hour reads with the offset before the jump.
-		{"skipped hour", "America/New_York", Range{"2024-03-10T02:30:00.000", "2024-03-10T02:45:00.000"}, "2024-03-10T07:30:00Z", "2024-03-10T07:45:00Z"},
+		// A wall clock in the skipped hour is the jump itself (an end: just before it).
+		{"skipped hour", "America/New_York", Range{"2024-03-10T02:30:00.000", "2024-03-10T02:45:00.000"}, "2024-03-10T07:00:00Z", "2024-03-10T06:59:59.999999Z"},
+		{"into the skipped hour", "America/New_York", Range{"2024-03-10T01:00:00.000", "2024-03-10T02:59:59.999"}, "2024-03-10T06:00:00Z", "2024-03-10T06:59:59.999999Z"},
+		// Samoa skipped 2011-12-30 entirely.
+		{"skipped day", "Pacific/Apia", Range{"2011-12-30T00:00:00.000", "2011-12-30T23:59:59.999"}, "2011-12-30T10:00:00Z", "2011-12-30T09:59:59.999999Z"},
 		// Santiago skips midnight: the day starts at the jump.
 		{"skipped midnight", "America/Santiago", Range{"2024-09-08T00:00:00.000", "2024-09-08T23:59:59.999"}, "2024-09-08T04:00:00Z", "2024-09-09T02:59:59.999999Z"},
 		{"exact end kept", "UTC", Range{"2024-01-01T10:00:00.000", "2024-01-01T10:00:00.500"}, "2024-01-01T10:00:00Z", "2024-01-01T10:00:00.5Z"},

@@ -157,10 +157,19 @@ func decodeTimeDimensions(n *node, path string) ([]TimeDimension, error) {
 		return nil, typeError(path, "an array of objects", n)
 	}
 	out := make([]TimeDimension, len(n.items))
+	compared := false
 	for i, item := range n.items {
 		td, err := decodeTimeDimension(item, fmt.Sprintf("%s[%d]", path, i))
 		if err != nil {
 			return nil, err
+		}
+		// Checked here as well as in Normalize: a compareDateRange query is split into one
+		// query per range before it is normalised, which would hide both mistakes.
+		if td.CompareDateRange != nil {
+			if compared {
+				return nil, errs.Invalid("compareDateRange can only exist for one timeDimension")
+			}
+			compared = true
 		}
 		out[i] = td
 	}
@@ -195,6 +204,9 @@ func decodeTimeDimension(n *node, path string) (TimeDimension, error) {
 	}
 	if !hasDimension {
 		return td, errs.Invalid(`Invalid query format: %s must have a "dimension"`, path)
+	}
+	if !td.DateRange.IsZero() && td.CompareDateRange != nil {
+		return td, errs.Invalid("Invalid query format: %s has both dateRange and compareDateRange; compareDateRange replaces dateRange, send one of them", path)
 	}
 	return td, nil
 }
@@ -496,9 +508,10 @@ func decodeCount(n *node, path string) (*int, error) {
 	if n.kind != kindNumber {
 		return nil, typeError(path, "an integer >= 0", n)
 	}
-	const maxCount = 1 << 53 // the largest integer a JSON client can send exactly
+	// 2^53 is the largest integer a JavaScript client can send exactly.
+	maxJSONInt := min(1<<53, float64(math.MaxInt))
 	f, err := strconv.ParseFloat(n.text, 64)
-	if err != nil || f != math.Trunc(f) || f < 0 || f > maxCount {
+	if err != nil || f != math.Trunc(f) || f < 0 || f > maxJSONInt {
 		return nil, errs.Invalid("Invalid query format: %s must be an integer >= 0, got %s", path, n.text)
 	}
 	v := int(f)

@@ -3,6 +3,7 @@ package query
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cubit-dev/cubit/internal/errs"
@@ -20,6 +21,9 @@ type Options struct {
 	DefaultLimit int
 	// MaxLimit is the largest limit a query may ask for (CUBEJS_DB_QUERY_LIMIT); 0 means 50000.
 	MaxLimit int
+	// Locations loads time zones; nil means time.LoadLocation. The engine passes a
+	// LocationCache, because loading a zone costs more than compiling a query.
+	Locations func(name string) (*time.Location, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -83,7 +87,7 @@ func Normalize(q *Query, opt Options) (*Normalized, error) {
 		return nil, errs.Invalid("Query param is required")
 	}
 	opt = opt.withDefaults()
-	loc, tz, err := location(q.Timezone, opt.DefaultTimezone)
+	loc, tz, err := location(q.Timezone, opt.DefaultTimezone, opt.Locations)
 	if err != nil {
 		return nil, err
 	}
@@ -104,10 +108,10 @@ func Normalize(q *Query, opt Options) (*Normalized, error) {
 		nq.Offset = &offset
 	}
 	now := opt.Now.In(loc)
-	if n.TimeDimensions, err = normTimeDimensions(nq.TimeDimensions, now); err != nil {
+	if nq.Filters, err = normFilters(nq.Filters, now, "query.filters"); err != nil {
 		return nil, err
 	}
-	if nq.Filters, err = normFilters(nq.Filters, now, "query.filters"); err != nil {
+	if n.TimeDimensions, err = normTimeDimensions(nq.TimeDimensions, now); err != nil {
 		return nil, err
 	}
 	n.Query, n.Filters = nq, nq.Filters
@@ -115,7 +119,7 @@ func Normalize(q *Query, opt Options) (*Normalized, error) {
 }
 
 // location loads the query time zone, falling back to the deployment default and then UTC.
-func location(name, fallback string) (*time.Location, string, error) {
+func location(name, fallback string, load func(string) (*time.Location, error)) (*time.Location, string, error) {
 	if name == "" {
 		name = fallback
 	}
@@ -126,7 +130,10 @@ func location(name, fallback string) (*time.Location, string, error) {
 	if name == "Local" {
 		return nil, "", errs.Invalid(`Invalid query format: "timezone" must be a valid IANA time zone, got %q`, name)
 	}
-	loc, err := time.LoadLocation(name)
+	if load == nil {
+		load = time.LoadLocation
+	}
+	loc, err := load(name)
 	if err != nil {
 		return nil, "", errs.Invalid(`Invalid query format: "timezone" must be a valid IANA time zone like "America/New_York", got %q`, name)
 	}
@@ -291,4 +298,23 @@ func (n *Normalized) setOrder() error {
 		n.Order = []OrderItem{{ID: q.Dimensions[0]}}
 	}
 	return nil
+}
+
+// LocationCache loads each time zone once. It is safe for concurrent use.
+type LocationCache struct {
+	zones sync.Map // name → *time.Location
+}
+
+// Load returns the zone called name, loading it on first use. Failures are not cached, so
+// a typo costs a lookup each time but never poisons the cache.
+func (c *LocationCache) Load(name string) (*time.Location, error) {
+	if loc, ok := c.zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	c.zones.Store(name, loc)
+	return loc, nil
 }

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/cubit-dev/cubit/internal/errs"
@@ -99,6 +100,9 @@ func Resolve(n *Normalized, m *model.Model) (*Resolved, error) {
 	r := &Resolved{Normalized: n, Model: m, Ungrouped: q.Ungrouped}
 	for _, name := range q.Measures {
 		ref, mm, err := resolveMeasure(m, name)
+		if err == nil {
+			err = visible(m, name)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -106,6 +110,9 @@ func Resolve(n *Normalized, m *model.Model) (*Resolved, error) {
 	}
 	for _, name := range q.Dimensions {
 		ref, d, err := resolveDimension(m, name)
+		if err == nil {
+			err = visible(m, name)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -120,6 +127,9 @@ func Resolve(n *Normalized, m *model.Model) (*Resolved, error) {
 	}
 	for _, name := range q.Segments {
 		ref, s, err := resolveSegment(m, name)
+		if err == nil {
+			err = visible(m, name)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -145,6 +155,27 @@ func Resolve(n *Normalized, m *model.Model) (*Resolved, error) {
 	}
 	r.Order = resolveOrder(r, n.Order)
 	return r, nil
+}
+
+// visible refuses a member the model hides (public: false, or in a hidden cube) from a
+// query's result, as Cube does; hidden members may still be filtered on.
+func visible(m *model.Model, name string) error {
+	cubeName, member, _ := strings.Cut(name, ".")
+	c := m.Cube(cubeName)
+	public := c.Public
+	switch {
+	case c.Measure(member) != nil:
+		public = public && c.Measure(member).Public
+	case c.Dimension(member) != nil:
+		public = public && c.Dimension(member).Public
+	case c.Segment(member) != nil:
+		public = public && c.Segment(member).Public
+	}
+	if public {
+		return nil
+	}
+	return &errs.Error{Kind: errs.KindInvalid, Member: name, Message: fmt.Sprintf(
+		"You requested hidden member: '%s'. Please make it visible using `public: true` (primary keys are hidden by default)", name)}
 }
 
 // lookup splits "cube.member" and finds the cube, with a suggestion when it is unknown.
@@ -266,6 +297,11 @@ func resolveTimeDimension(m *model.Model, td NormTimeDimension) (*TimeDimensionR
 	}
 	if d.Type != model.DimTime {
 		return nil, errs.Invalid("%s is a %s dimension; timeDimensions need a time dimension", td.Dimension, d.Type)
+	}
+	if td.Granularity != "" {
+		if err := visible(m, td.Dimension); err != nil {
+			return nil, err
+		}
 	}
 	t := &TimeDimensionRef{Ref: ref, Dimension: d, Granularity: td.Granularity, DateRange: td.DateRange}
 	if td.Granularity == "" || isBuiltin(td.Granularity) {

@@ -121,6 +121,11 @@ func (b *builder) predicate(member, expr string, typ valueType, op query.Operato
 	case "notEquals", "notIn":
 		return b.membership(expr, vals, hasNull, true, bind)
 	case "contains", "notContains", "startsWith", "notStartsWith", "endsWith", "notEndsWith":
+		// ILIKE over a number, time or boolean is an error on both engines: say so here,
+		// rather than let the database fail.
+		if typ != valText {
+			return "", errs.Invalid("Operator %s needs a string member, and %s is not a string", op, member)
+		}
 		return b.like(expr, string(op), vals, hasNull)
 	case "gt", "gte", "lt", "lte":
 		if len(vals) == 0 {
@@ -136,6 +141,9 @@ func (b *builder) predicate(member, expr string, typ valueType, op query.Operato
 	case "notSet":
 		return expr + " IS NULL", nil
 	case "inDateRange", "onTheDate", "notInDateRange":
+		if typ != valTime {
+			return "", notTime(member, op)
+		}
 		if len(vals) < 2 {
 			return "", errs.Invalid("filter on %s with %s needs a date range [from, to]", member, op)
 		}
@@ -148,27 +156,36 @@ func (b *builder) predicate(member, expr string, typ valueType, op query.Operato
 		}
 		return "(" + expr + " >= " + from + " AND " + expr + " <= " + to + ")", nil
 	case "beforeDate", "beforeOrOnDate", "afterDate", "afterOrOnDate":
+		if typ != valTime {
+			return "", notTime(member, op)
+		}
 		if len(vals) == 0 {
 			return "1 = 1", nil
 		}
-		from, to, err := b.bounds(member, vals[0], vals[0])
+		// Normalisation left one local bound: the start or the end of the value (spec B.2).
+		end := op == "beforeOrOnDate" || op == "afterDate"
+		ph, err := b.bound(member, vals[0], end)
 		if err != nil {
 			return "", err
 		}
 		switch op {
 		case "beforeDate":
-			return expr + " < " + from, nil
+			return expr + " < " + ph, nil
 		case "beforeOrOnDate":
-			return expr + " <= " + to, nil
+			return expr + " <= " + ph, nil
 		case "afterDate":
-			return expr + " > " + to, nil
+			return expr + " > " + ph, nil
 		}
-		return expr + " >= " + from, nil
+		return expr + " >= " + ph, nil
 	}
 	return "", errs.Invalid("Operator %s not supported for filter on %s", op, member)
 }
 
 var comparison = map[string]string{"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+func notTime(member string, op query.Operator) error {
+	return errs.Invalid("Operator %s needs a time member, and %s is not a time", op, member)
+}
 
 func (b *builder) membership(expr string, vals []string, hasNull, negate bool, bind func(string) (string, error)) (string, error) {
 	phs := make([]string, len(vals))
@@ -262,8 +279,7 @@ func (b *builder) bindValue(member string, typ valueType, v string) (string, err
 		}
 		return b.arg(t), nil
 	case valTime:
-		from, _, err := b.bounds(member, v, v)
-		return from, err
+		return b.bound(member, v, false)
 	}
 	return b.arg(v), nil
 }
@@ -284,20 +300,36 @@ func (b *builder) dateRange(d *model.Dimension, from, to string) (string, error)
 // bounds binds local wall-clock bounds as UTC timestamps. An end given to the millisecond
 // (.999) covers its whole last millisecond, as engines keep microseconds.
 func (b *builder) bounds(member, from, to string) (string, string, error) {
-	loc := b.root.Query.Location
-	f, err := parseLocal(from, loc)
+	f, err := b.bound(member, from, false)
 	if err != nil {
-		return "", "", errs.Invalid("Can't parse date: '%s' (filter on %s)", from, member)
+		return "", "", err
 	}
-	t, err := parseLocal(to, loc)
+	t, err := b.bound(member, to, true)
 	if err != nil {
-		return "", "", errs.Invalid("Can't parse date: '%s' (filter on %s)", to, member)
+		return "", "", err
 	}
-	if t.Nanosecond()%int(time.Millisecond) == 0 && t.Nanosecond()/int(time.Millisecond) == 999 {
-		t = t.Add(999 * time.Microsecond)
-	}
-	return b.d.Timestamp(b.arg(utcText(f))), b.d.Timestamp(b.arg(utcText(t))), nil
+	return f, t, nil
 }
+
+// bound binds one local wall-clock bound as a UTC timestamp, converted by query.Instant: an
+// end bound given to the millisecond (.999) covers its whole last millisecond, and around a
+// DST change a start takes the earliest reading of an ambiguous wall clock and an end the
+// latest. Only a bound that is used is bound: an unused parameter has no type on PostgreSQL
+// and no value on DuckDB.
+func (b *builder) bound(member, local string, end bool) (string, error) {
+	w, err := parseLocal(local, time.UTC)
+	if err != nil {
+		return "", errs.Invalid("Can't parse date: '%s' (filter on %s)", local, member)
+	}
+	t, err := query.Instant(w.Format(wallLayout), b.root.Query.Location, end)
+	if err != nil {
+		return "", errs.Invalid("Can't parse date: '%s' (filter on %s)", local, member)
+	}
+	return b.d.Timestamp(b.arg(utcText(t))), nil
+}
+
+// wallLayout is the form of normalised local bounds, the one query.Instant reads.
+const wallLayout = "2006-01-02T15:04:05.000"
 
 var localLayouts = []string{
 	"2006-01-02T15:04:05.999999999",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cubit-dev/cubit/internal/errs"
 	"github.com/cubit-dev/cubit/internal/model"
 	"github.com/cubit-dev/cubit/internal/plan"
 )
@@ -184,16 +185,14 @@ func (b *builder) keysGroup(p *plan.Plan, g *plan.Group) (string, error) {
 		inner = append(inner, expr+" AS "+b.q(c.Alias))
 		outer = append(outer, b.q("keys")+"."+b.q(c.Alias)+" AS "+b.q(c.Alias))
 	}
-	pks := g.KeyCube.PrimaryKeys()
-	var on []string
-	for i, pk := range pks {
+	pks := make([]string, len(g.KeyCube.PrimaryKeys()))
+	for i, pk := range g.KeyCube.PrimaryKeys() {
 		expr, err := b.dimension(pk)
 		if err != nil {
 			return "", err
 		}
-		alias := fmt.Sprintf("__pk_%d", i)
-		inner = append(inner, expr+" AS "+b.q(alias))
-		on = append(on, b.q("keys")+"."+b.q(alias)+" = "+expr)
+		pks[i] = expr
+		inner = append(inner, expr+" AS "+b.q(pkAlias(i)))
 	}
 	from, err := b.from(p)
 	if err != nil {
@@ -203,24 +202,65 @@ func (b *builder) keysGroup(p *plan.Plan, g *plan.Group) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	src, err := b.source(g.KeyCube)
+	src, on, leaves, err := b.keyCubeRows(m, g, pks)
 	if err != nil {
 		return "", err
 	}
-	for _, leaf := range g.Leaves {
-		expr, err := m.render(leaf.Cube, leaf)
-		if err != nil {
-			return "", err
-		}
-		outer = append(outer, expr+" AS "+b.q(leafAlias(leaf)))
-	}
-	sql := "SELECT " + strings.Join(outer, ",\n  ") +
+	sql := "SELECT " + strings.Join(append(outer, leaves...), ",\n  ") +
 		"\nFROM (SELECT DISTINCT " + strings.Join(inner, ",\n  ") + "\nFROM " + from + where + ") AS " + b.q("keys") +
 		"\nLEFT JOIN " + src + " ON " + strings.Join(on, " AND ")
 	if len(keys) > 0 {
 		sql += "\nGROUP BY " + positions(len(keys))
 	}
 	return sql, nil
+}
+
+func pkAlias(i int) string { return fmt.Sprintf("__pk_%d", i) }
+
+// keyCubeRows renders the rows a keys group joins back on the primary key (pks are the key
+// expressions over the cube's alias), the join condition and the aggregated leaves. Without
+// a measure join that is the cube itself; with one, a subquery over the measure join giving
+// each key's row-level measure values, which are aggregated outside it.
+func (b *builder) keyCubeRows(m *measures, g *plan.Group, pks []string) (src string, on, leaves []string, err error) {
+	keys, alias := b.q("keys"), b.cubeAlias(g.KeyCube)
+	if g.Source == nil {
+		if src, err = b.source(g.KeyCube); err != nil {
+			return "", nil, nil, err
+		}
+		for i, pk := range pks {
+			on = append(on, keys+"."+b.q(pkAlias(i))+" = "+pk)
+		}
+		for _, leaf := range g.Leaves {
+			expr, err := m.render(leaf.Cube, leaf)
+			if err != nil {
+				return "", nil, nil, err
+			}
+			leaves = append(leaves, expr+" AS "+b.q(leafAlias(leaf)))
+		}
+		return src, on, leaves, nil
+	}
+	var sel []string
+	for i, pk := range pks {
+		sel = append(sel, pk+" AS "+b.q(pkAlias(i)))
+		on = append(on, keys+"."+b.q(pkAlias(i))+" = "+alias+"."+b.q(pkAlias(i)))
+	}
+	for _, leaf := range g.Leaves {
+		if !leaf.Type.Aggregating() {
+			return "", nil, nil, errs.Invalid("measure %s.%s is already an aggregate and cannot be computed over a join to other cubes", leaf.Cube.Name, leaf.Name)
+		}
+		arg, err := m.argument(leaf.Cube, leaf)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		sel = append(sel, arg+" AS "+b.q(leafAlias(leaf)))
+		leaves = append(leaves, m.aggregate(leaf.Cube, leaf, alias+"."+b.q(leafAlias(leaf)))+" AS "+b.q(leafAlias(leaf)))
+	}
+	parts, err := b.joins(g.Source)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	src = "(SELECT " + strings.Join(sel, ",\n  ") + "\nFROM " + strings.Join(parts, "\n") + ") AS " + alias
+	return src, on, leaves, nil
 }
 
 // ungrouped renders a query without aggregation: one output row per row of the join tree,

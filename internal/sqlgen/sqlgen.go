@@ -144,23 +144,32 @@ func (b *builder) source(c *model.Cube) (string, error) {
 	return "(" + sql + ") AS " + b.cubeAlias(c), nil
 }
 
-// from renders the join tree, then the sub-query dimensions joined on their keys.
-func (b *builder) from(p *plan.Plan) (string, error) {
-	root, err := b.source(p.Tree.Root)
+// joins renders a join tree: its root, then every edge as a LEFT JOIN.
+func (b *builder) joins(t *plan.JoinTree) ([]string, error) {
+	root, err := b.source(t.Root)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	parts := []string{root}
-	for _, e := range p.Tree.Edges {
+	for _, e := range t.Edges {
 		src, err := b.source(e.To)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		on, err := b.template(e.Join.SQL, e.Join.From, nil)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		parts = append(parts, "LEFT JOIN "+src+" ON "+on)
+	}
+	return parts, nil
+}
+
+// from renders the join tree, then the sub-query dimensions joined on their keys.
+func (b *builder) from(p *plan.Plan) (string, error) {
+	parts, err := b.joins(p.Tree)
+	if err != nil {
+		return "", err
 	}
 	for _, d := range sortedSubQueries(p) {
 		sq := p.SubQueries[d]

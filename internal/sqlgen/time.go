@@ -117,9 +117,6 @@ func granularityStep(d dialect.Dialect, gran string) string {
 // the buckets, not the rows, so a window may reach before the range.
 func (b *builder) rolling(p *plan.Plan, r *plan.Rolling) (string, error) {
 	td := r.Time
-	if td.Custom != nil {
-		return "", errs.Invalid("rolling window measures over a custom granularity are not supported yet")
-	}
 	raw, err := b.dimension(td.Dimension)
 	if err != nil {
 		return "", err
@@ -130,6 +127,11 @@ func (b *builder) rolling(p *plan.Plan, r *plan.Rolling) (string, error) {
 	arg, err := m.argument(mm.Cube, mm)
 	if err != nil {
 		return "", err
+	}
+	if mm.Type == model.MeasureCount {
+		// Cube sums the counts in a window (spec E.7), so a window without rows is NULL, not
+		// 0: each base row counts 1 or 0 and the buckets sum them.
+		arg = "CASE WHEN " + arg + " IS NOT NULL THEN 1 ELSE 0 END"
 	}
 	// Base rows: the dimensions, the local time and the value, distinct per primary key when
 	// the joins multiply the measure's cube.
@@ -184,7 +186,11 @@ func (b *builder) rolling(p *plan.Plan, r *plan.Rolling) (string, error) {
 		sel = append(sel, b.q("series")+"."+b.q("date_from")+" AS "+b.q(plan.Alias(td.Name)+"_"+td.Granularity))
 	}
 	value := b.q("base") + "." + b.q("__value")
-	sel = append(sel, m.aggregate(mm.Cube, mm, value)+" AS "+b.q(leafAlias(mm)))
+	agg := m.aggregate(mm.Cube, mm, value)
+	if mm.Type == model.MeasureCount {
+		agg = "sum(" + value + ")"
+	}
+	sel = append(sel, agg+" AS "+b.q(leafAlias(mm)))
 	sql := "SELECT " + strings.Join(sel, ",\n  ") +
 		"\nFROM (" + series + ") AS " + b.q("series") +
 		"\nLEFT JOIN (" + baseSQL + ") AS " + b.q("base") + " ON " + cond
@@ -221,10 +227,21 @@ func (b *builder) series(td *query.TimeDimensionRef, baseSQL string) (string, er
 	if td.Granularity == "" {
 		return "SELECT " + from + " AS " + q("date_from") + ", " + to + " AS " + q("date_to"), nil
 	}
-	unit := dialectUnit(td.Granularity)
-	step := granularityStep(b.d, td.Granularity)
+	start, step := b.d.Trunc(dialectUnit(td.Granularity), from), granularityStep(b.d, td.Granularity)
+	if td.Custom != nil {
+		// The buckets of a custom granularity: the bucket holding from, then one interval
+		// after another, the same values the time column of other groups takes.
+		iv, err := parseInterval(td.Custom.Interval)
+		if err != nil {
+			return "", errs.Invalid("granularity %s: %v", td.Custom.Name, err)
+		}
+		if start, err = b.customGranularity(from, td.Custom); err != nil {
+			return "", err
+		}
+		step = "(" + iv.sql(b.d) + ")"
+	}
 	return "SELECT " + q("d") + " AS " + q("date_from") + ", " + q("d") + " + " + step + " - " + b.d.Interval(1, "microsecond") +
-		" AS " + q("date_to") + "\nFROM " + b.d.Series(b.d.Trunc(unit, from), to, step, q("d")), nil
+		" AS " + q("date_to") + "\nFROM " + b.d.Series(start, to, step, q("d")), nil
 }
 
 func localText(t time.Time) string { return t.Format("2006-01-02T15:04:05.000000") }
@@ -242,6 +259,9 @@ func (b *builder) window(mm *model.Measure, gran string) (string, error) {
 		g := rw.Granularity
 		if g == "" {
 			g = gran
+		}
+		if !dialect.Unit(g).Valid() {
+			return "", errs.Invalid("rolling_window of %s.%s: to_date needs a built-in granularity, not %q", mm.Cube.Name, mm.Name, g)
 		}
 		return t + " >= " + b.d.Trunc(dialectUnit(g), to) + " AND " + t + " <= " + to, nil
 	}

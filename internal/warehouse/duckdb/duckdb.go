@@ -162,9 +162,9 @@ func classify(ctx context.Context, err error) error {
 	}
 	var de *duckdb.Error
 	switch {
+	// database/sql does not export its "database is closed" error, hence the text match.
 	case errors.Is(err, sql.ErrConnDone), errors.Is(err, driver.ErrBadConn),
-		err.Error() == "sql: database is closed": // database/sql does not export this one
-
+		err.Error() == "sql: database is closed":
 		return warehouse.Unavailable(err)
 	case errors.As(err, &de) && de.Type == duckdb.ErrorTypeInterrupt:
 		return errs.Wrap(errs.KindCanceled, err, "query canceled")

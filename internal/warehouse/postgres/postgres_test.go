@@ -270,7 +270,7 @@ func TestLoadDemo(t *testing.T) {
 	if first := data[0][2].(time.Time); first.Year() != 2023 {
 		t.Errorf("first order at %v", first)
 	}
-	_, data = queryAll(t, db, `SELECT count(*) FROM pg_indexes WHERE tablename = 'orders' AND indexdef LIKE '%UNIQUE%'`)
+	_, data = queryAll(t, db, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'orders' AND indexdef LIKE '%UNIQUE%'`)
 	if data[0][0] != int64(1) {
 		t.Errorf("orders has no primary key")
 	}
