@@ -218,7 +218,7 @@ func (b *builder) timeColumn(d *model.Dimension, gran string, custom *model.Gran
 	if err != nil {
 		return "", err
 	}
-	local := b.d.ToLocal(raw, b.tzParam())
+	local := b.local(raw)
 	if custom != nil {
 		return b.customGranularity(local, custom)
 	}

@@ -68,7 +68,7 @@ func (b *builder) dimensionOutput(d *model.Dimension) (string, error) {
 	if err != nil || d.Type != model.DimTime {
 		return sql, err
 	}
-	return b.d.ToLocal(sql, b.tzParam()), nil
+	return b.local(sql), nil
 }
 
 // multi renders a plan of several groups: each group is a subquery at the query's grain,

@@ -3,6 +3,7 @@ package sqlgen
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cubit-dev/cubit/internal/dialect"
 	"github.com/cubit-dev/cubit/internal/model"
@@ -68,6 +69,16 @@ func (b *builder) tzParam() string {
 		b.tz = b.arg(b.root.Query.Location.String())
 	}
 	return b.tz
+}
+
+// local converts a UTC timestamp expression to the query time zone. Stored times are UTC,
+// so in UTC there is nothing to convert, and skipping the conversion keeps the engine's
+// fast paths (zone maps, plain date_trunc) for the most common query.
+func (b *builder) local(expr string) string {
+	if b.root.Query.Location == time.UTC {
+		return expr
+	}
+	return b.d.ToLocal(expr, b.tzParam())
 }
 
 func (b *builder) q(ident string) string { return b.d.Quote(ident) }

@@ -121,7 +121,7 @@ func (b *builder) rolling(p *plan.Plan, r *plan.Rolling) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	local := b.d.ToLocal(raw, b.tzParam())
+	local := b.local(raw)
 	m := &measures{b: b, p: p, inline: true}
 	mm := r.Measure
 	arg, err := m.argument(mm.Cube, mm)
