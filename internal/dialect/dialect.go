@@ -56,8 +56,8 @@ type Dialect interface {
 	EpochSeconds(expr string) string
 	// FromEpochSeconds turns seconds since 1970-01-01 back into a timestamp.
 	FromEpochSeconds(expr string) string
-	// MonthsBetween is the number of whole calendar months from a to b.
-	MonthsBetween(a, b string) string
+	// AddMonths adds an integer expression of months to a timestamp.
+	AddMonths(expr, months string) string
 	// ILike matches expr case-insensitively against a pattern parameter whose wildcards
 	// are % and _ and whose escape character is a backslash.
 	ILike(expr, pattern string, negate bool) string
@@ -101,6 +101,19 @@ func (ansi) ILike(expr, pattern string, negate bool) string {
 
 func (ansi) NullSafeEqual(a, b string) string {
 	return fmt.Sprintf("%s IS NOT DISTINCT FROM %s", a, b)
+}
+
+// monthNumber counts calendar months since year 0, so the difference of two is the number
+// of month boundaries between them.
+func monthNumber(expr string) string {
+	return fmt.Sprintf("(EXTRACT(YEAR FROM %s) * 12 + EXTRACT(MONTH FROM %s))", expr, expr)
+}
+
+// MonthsBetween is the number of whole calendar months from a to b (negative when b is
+// before a): month boundaries crossed, less one when b's day and time come before a's.
+func MonthsBetween(d Dialect, a, b string) string {
+	diff := "(" + monthNumber(b) + " - " + monthNumber(a) + ")"
+	return fmt.Sprintf("(%s - CASE WHEN %s < %s THEN 1 ELSE 0 END)", diff, b, d.AddMonths(a, diff))
 }
 
 func (ansi) CastText(expr string) string { return "CAST(" + expr + " AS TEXT)" }

@@ -25,10 +25,9 @@ func (DuckDB) FromEpochSeconds(expr string) string {
 	return fmt.Sprintf("make_timestamp(CAST((%s) * 1000000 AS BIGINT))", expr)
 }
 
-// MonthsBetween implements Dialect.
-func (DuckDB) MonthsBetween(a, b string) string {
-	return fmt.Sprintf("(date_diff('month', %s, %s) - CASE WHEN %s < %s + to_months(date_diff('month', %s, %s)) THEN 1 ELSE 0 END)",
-		a, b, b, a, a, b)
+// AddMonths implements Dialect.
+func (DuckDB) AddMonths(expr, months string) string {
+	return fmt.Sprintf("(%s + to_months(CAST(%s AS INTEGER)))", expr, months)
 }
 
 // CountDistinctApprox implements Dialect with DuckDB's HyperLogLog.

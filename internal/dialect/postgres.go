@@ -24,10 +24,9 @@ func (Postgres) FromEpochSeconds(expr string) string {
 	return fmt.Sprintf("(to_timestamp(%s) AT TIME ZONE 'UTC')", expr)
 }
 
-// MonthsBetween implements Dialect: whole months from a to b, counting a partial month
-// only once it is complete.
-func (Postgres) MonthsBetween(a, b string) string {
-	return fmt.Sprintf("(EXTRACT(YEAR FROM age(%s, %s)) * 12 + EXTRACT(MONTH FROM age(%s, %s)))", b, a, b, a)
+// AddMonths implements Dialect.
+func (Postgres) AddMonths(expr, months string) string {
+	return fmt.Sprintf("(%s + make_interval(months => CAST(%s AS INTEGER)))", expr, months)
 }
 
 // CountDistinctApprox implements Dialect. PostgreSQL has no built-in HyperLogLog; an exact

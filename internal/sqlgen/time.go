@@ -89,18 +89,30 @@ func (b *builder) customGranularity(local string, g *model.Granularity) (string,
 		off := offset.sql(b.d)
 		return "(" + b.d.Trunc(iv.unit, "("+local+" - "+off+")") + " + " + off + ")", nil
 	}
-	if iv.months != 0 {
-		return "", errs.Invalid("granularity %s: an interval of several months needs to be one calendar unit (1 month, 1 quarter, 1 year) with an offset", g.Name)
-	}
 	origin := time.Unix(0, 0).UTC()
 	if g.Origin != "" {
 		if origin, err = parseLocal(g.Origin, time.UTC); err != nil {
 			return "", errs.Invalid("granularity %s: bad origin %q", g.Name, g.Origin)
 		}
 	}
+	if iv.months != 0 {
+		return b.monthBuckets(local, g, iv, offset, origin)
+	}
 	base := origin.Unix() + offset.seconds
 	return b.d.FromEpochSeconds(fmt.Sprintf("%d + floor((%s - %d) / %d) * %d",
 		base, b.d.EpochSeconds(local), base, iv.seconds, iv.seconds)), nil
+}
+
+// monthBuckets renders buckets of a whole number of months counted from an origin:
+// origin + N * floor(months(origin → t) / N) months.
+func (b *builder) monthBuckets(local string, g *model.Granularity, iv, offset interval, origin time.Time) (string, error) {
+	if iv.seconds != 0 || offset.seconds != 0 && offset.months != 0 {
+		return "", errs.Invalid("granularity %s: an interval mixing months with days or hours is not supported", g.Name)
+	}
+	start := origin.AddDate(0, offset.months, 0).Add(time.Duration(offset.seconds) * time.Second)
+	o := b.d.Timestamp(b.arg(localText(start)))
+	k := dialect.MonthsBetween(b.d, o, local)
+	return b.d.AddMonths(o, fmt.Sprintf("floor(%s / %d) * %d", k, iv.months, iv.months)), nil
 }
 
 // granularityStep is the interval between buckets of a granularity, for time series.
