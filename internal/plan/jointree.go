@@ -131,18 +131,20 @@ func search(root *model.Cube, m *model.Model) *bfs {
 	return s
 }
 
-// treeTo builds the tree from the search's root to every target, or reports which target
-// cannot be reached or is reached by two equally short paths.
-func (s *bfs) treeTo(root *model.Cube, targets []*model.Cube) (*JoinTree, error) {
+// treeTo builds the tree from the search's root to every target. It fails when a target
+// cannot be reached. A target reached by two equally short paths still gets a tree (the
+// first path found), with the ambiguity returned beside it: whether that is an error
+// depends on whether this tree is the one chosen.
+func (s *bfs) treeTo(root *model.Cube, targets []*model.Cube) (tree *JoinTree, ambiguity, err error) {
 	need := map[*model.Cube]bool{}
 	var order []*model.Cube
 	for _, t := range targets {
 		if _, ok := s.dist[t]; !ok {
-			return nil, fmt.Errorf("no join path from %s to %s", root.Name, t.Name)
+			return nil, nil, fmt.Errorf("no join path from %s to %s", root.Name, t.Name)
 		}
 		for c := t; c != root; c = s.parent[c].From {
-			if alt := s.ambiguous[c]; len(alt) > 0 {
-				return nil, errs.Invalid("ambiguous join path from %s to %s: through %s or %s; pick one with joinHints or a view",
+			if alt := s.ambiguous[c]; len(alt) > 0 && ambiguity == nil {
+				ambiguity = errs.Invalid("ambiguous join path from %s to %s: through %s or %s; pick one with joinHints or a view",
 					root.Name, t.Name, s.parent[c].From.Name, alt[0].From.Name)
 			}
 			if !need[c] {
@@ -152,7 +154,7 @@ func (s *bfs) treeTo(root *model.Cube, targets []*model.Cube) (*JoinTree, error)
 		}
 	}
 	// Join nearer cubes first so every edge's From is already in the tree.
-	tree := &JoinTree{Root: root}
+	tree = &JoinTree{Root: root}
 	for d := 1; len(tree.Edges) < len(order); d++ {
 		for _, c := range order {
 			if s.dist[c] == d {
@@ -160,13 +162,14 @@ func (s *bfs) treeTo(root *model.Cube, targets []*model.Cube) (*JoinTree, error)
 			}
 		}
 	}
-	return tree, nil
+	return tree, ambiguity, nil
 }
 
 // buildTree chooses the join tree for the cubes a query needs (in the order of spec E.2:
 // measures, dimensions, segments, filters, time dimensions). Views and join hints fix their
 // paths; otherwise each cube in turn is tried as the root and the smallest tree wins, ties
-// going to the earliest cube. An ambiguous or impossible join is an error, never a guess.
+// going to the earliest cube. When the winning tree reaches a cube by two equally short
+// paths, that is an error, never a guess; so is a set of cubes no root can join.
 func buildTree(m *model.Model, cubes []*model.Cube, paths [][]string) (*JoinTree, error) {
 	if len(paths) > 0 {
 		tree := &JoinTree{Root: m.Cube(paths[0][0])}
@@ -181,24 +184,21 @@ func buildTree(m *model.Model, cubes []*model.Cube, paths [][]string) (*JoinTree
 		return extend(m, tree, cubes)
 	}
 	var best *JoinTree
-	var firstErr error
+	var bestAmbiguity error
 	for _, root := range cubes {
-		tree, err := search(root, m).treeTo(root, cubes)
+		tree, ambiguity, err := search(root, m).treeTo(root, cubes)
 		if err != nil {
-			if e, ok := err.(*errs.Error); ok && firstErr == nil {
-				firstErr = e
-			}
 			continue
 		}
 		if best == nil || len(tree.Edges) < len(best.Edges) {
-			best = tree
+			best, bestAmbiguity = tree, ambiguity
 		}
+	}
+	if bestAmbiguity != nil {
+		return nil, bestAmbiguity
 	}
 	if best != nil {
 		return best, nil
-	}
-	if firstErr != nil {
-		return nil, firstErr
 	}
 	names := make([]string, len(cubes))
 	for i, c := range cubes {
@@ -222,7 +222,10 @@ func extend(m *model.Model, tree *JoinTree, cubes []*model.Cube) (*JoinTree, err
 			if _, ok := s.dist[c]; !ok {
 				continue
 			}
-			sub, err := s.treeTo(from, []*model.Cube{c})
+			sub, ambiguity, err := s.treeTo(from, []*model.Cube{c})
+			if err == nil {
+				err = ambiguity
+			}
 			if err != nil {
 				return nil, err
 			}

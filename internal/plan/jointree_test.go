@@ -56,6 +56,7 @@ func TestBuildTree(t *testing.T) {
 		{"transitive", []string{"a>b:many_to_one", "b>c:many_to_one"}, []string{"a", "c"}, "a -> b (many_to_one), b -> c (many_to_one)"},
 		{"smallest tree wins", []string{"a>b:many_to_one", "b>c:many_to_one", "c>b:one_to_many"}, []string{"c", "b"}, "c -> b (one_to_many)"},
 		{"diamond is ambiguous", []string{"a>b:many_to_one", "a>c:many_to_one", "b>d:many_to_one", "c>d:many_to_one"}, []string{"a", "d"}, "error: ambiguous join path from a to d"},
+		{"an ambiguous winner is an error, not a fallback to another root", []string{"a>b:many_to_one", "a>c:many_to_one", "b>d:many_to_one", "c>d:many_to_one", "d>e:many_to_one", "e>a:many_to_one"}, []string{"a", "d"}, "error: ambiguous join path from a to d"},
 		{"unreachable", []string{"a>b:many_to_one"}, []string{"a", "c"}, "error: Can't find join path to join 'a', 'c'"},
 	}
 	for _, c := range cases {

@@ -267,8 +267,12 @@ func (b *builder) window(mm *model.Measure, gran string) (string, error) {
 	if rw == nil { // running_total: everything up to the end of the bucket
 		return t + " <= " + to, nil
 	}
-	if rw.Type == "to_date" {
+	// year_to_date, quarter_to_date and month_to_date are to_date with their unit.
+	if unit, ok := strings.CutSuffix(rw.Type, "_to_date"); ok || rw.Type == "to_date" {
 		g := rw.Granularity
+		if ok {
+			g = unit
+		}
 		if g == "" {
 			g = gran
 		}
