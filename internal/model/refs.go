@@ -135,6 +135,21 @@ func (v *validator) templateRef(c *Cube, p Part) string {
 	return fmt.Sprintf("unknown member %s in %s%s", full, written, didYouMean(full, anyMember.names(target)))
 }
 
+// measureRefs reports references to measures in a row-level template: a dimension is one
+// value per row, and only a sub_query dimension may compute a measure per row.
+func (v *validator) measureRefs(c *Cube, subject string, t *Template) {
+	if t == nil {
+		return
+	}
+	for _, p := range t.Refs() {
+		full := v.resolve(c, p)
+		cube, member, _ := strings.Cut(full, ".")
+		if full != "" && v.m.Cube(cube).Measure(member) != nil {
+			v.add(t.Pos, "%s: references measure %s; add sub_query: true to compute it for each row of %s", subject, full, c.Name)
+		}
+	}
+}
+
 // refText renders a reference as the user wrote it, for messages.
 func refText(p Part) string {
 	switch {

@@ -172,6 +172,9 @@ func (v *validator) dimension(c *Cube, d *Dimension) {
 	}
 	for _, t := range d.templates() {
 		v.template(c, subject, t)
+		if !d.SubQuery {
+			v.measureRefs(c, subject, t)
+		}
 	}
 	if d.Case != nil && len(d.Case.When) == 0 {
 		v.add(d.Pos, "%s: case needs at least one when", subject)
