@@ -46,7 +46,7 @@ func (e *Engine) Load(ctx context.Context, req Request) (any, error) {
 	if err != nil || !req.Multi {
 		return res, err
 	}
-	return &MultiResult{QueryType: "regularQuery", Results: []*Result{res}, PivotQuery: pivot(res.Query, "regularQuery")}, nil
+	return &MultiResult{QueryType: "regularQuery", Results: []*Result{res}, PivotQuery: pivot([]*Result{res}, "regularQuery", "")}, nil
 }
 
 // Query runs one query and shapes its result.
@@ -190,14 +190,52 @@ func echo(c *Compiled) json.RawMessage {
 	return out
 }
 
-func pivot(q json.RawMessage, queryType string) json.RawMessage {
+// pivot is the pivotQuery of a multi response (spec C.3): the first normalised query with
+// the query type; compareDateRange adds the "compareDateRange" dimension, blending takes the
+// union of the members and one "time" dimension at the shared granularity.
+func pivot(results []*Result, queryType, gran string) json.RawMessage {
 	var m map[string]any
-	if json.Unmarshal(q, &m) != nil {
-		return q
+	if json.Unmarshal(results[0].Query, &m) != nil {
+		return results[0].Query
 	}
 	m["queryType"] = queryType
+	switch queryType {
+	case "compareDateRangeQuery":
+		m["dimensions"] = append([]any{"compareDateRange"}, asList(m["dimensions"])...)
+	case "blendingQuery":
+		var measures, dimensions []any
+		seen := map[any]bool{}
+		for _, r := range results {
+			var q map[string]any
+			if json.Unmarshal(r.Query, &q) != nil {
+				continue
+			}
+			for _, v := range asList(q["measures"]) {
+				if !seen[v] {
+					seen[v] = true
+					measures = append(measures, v)
+				}
+			}
+			for _, v := range asList(q["dimensions"]) {
+				if !seen[v] {
+					seen[v] = true
+					dimensions = append(dimensions, v)
+				}
+			}
+		}
+		m["measures"], m["dimensions"] = measures, dimensions
+		if dimensions == nil {
+			m["dimensions"] = []any{}
+		}
+		m["timeDimensions"] = []any{map[string]any{"dimension": "time", "granularity": gran}}
+	}
 	out, _ := json.Marshal(m)
 	return out
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }
 
 // compareDimension returns the index of the time dimension with compareDateRange, or -1.
@@ -235,7 +273,7 @@ func (e *Engine) compare(ctx context.Context, q *query.Query, idx int) (*MultiRe
 		res.addColumn("compareDateRange", func(Row) any { return label })
 		out.Results = append(out.Results, res)
 	}
-	out.PivotQuery = pivot(out.Results[0].Query, out.QueryType)
+	out.PivotQuery = pivot(out.Results, out.QueryType, "")
 	return out, nil
 }
 
@@ -266,7 +304,7 @@ func (e *Engine) blend(ctx context.Context, req Request) (*MultiResult, error) {
 		res.addColumn("time."+gran, func(r Row) any { v, _ := r.Get(key); return v })
 		out.Results = append(out.Results, res)
 	}
-	out.PivotQuery = pivot(out.Results[0].Query, out.QueryType)
+	out.PivotQuery = pivot(out.Results, out.QueryType, gran)
 	return out, nil
 }
 
