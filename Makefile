@@ -4,8 +4,8 @@
 GO       ?= go
 BIN      ?= bin/cubit
 FUZZTIME ?= 15s
-# The query `make run` answers on the embedded demo; `cubit serve` arrives with the REST API.
-QUERY    ?= {"measures": ["orders.count", "orders.total_revenue"], "dimensions": ["orders.status"]}
+# Extra arguments for `cubit serve`, e.g. make run ARGS='--model ./model'.
+ARGS     ?=
 
 export CGO_ENABLED := 1
 
@@ -17,7 +17,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/cubit
 
 run: build
-	./$(BIN) query '$(QUERY)'
+	./$(BIN) serve $(ARGS)
 
 test:
 	$(GO) test ./...

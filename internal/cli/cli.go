@@ -34,6 +34,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"serve", "serve the REST API (the embedded demo without configuration)", runServe},
+		{"token", "mint a REST API token (JWT) signed with CUBEJS_API_SECRET", runToken},
 		{"validate", "compile a model directory and print every problem as file:line: message", runValidate},
 		{"query", "run one Cube JSON query and print the result", runQuery},
 		{"sql", "print the SQL a Cube JSON query compiles to", runSQL},

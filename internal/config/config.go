@@ -45,6 +45,31 @@ type Config struct {
 	MaxLimit                        int
 	DefaultTimezone                 string
 	AllowUngroupedWithoutPrimaryKey bool
+
+	Server Server
+}
+
+// Server holds the settings of cubit serve.
+type Server struct {
+	// Listen is the HTTP address (--listen; PORT sets the port of the default).
+	Listen string
+	// APISecrets verify REST tokens: CUBEJS_API_SECRET first, then CUBEJS_API_SECRETS.
+	// Empty means cubit serve generates a secret and prints a token.
+	APISecrets []string
+	// Scopes are the API scopes of tokens that name none (CUBEJS_DEFAULT_API_SCOPES).
+	Scopes []string
+	// MaxRequestBytes caps request bodies (CUBEJS_MAX_REQUEST_SIZE, default 1mb).
+	MaxRequestBytes int64
+	// QueryTimeout cancels a database query that runs longer (CUBEJS_DB_QUERY_TIMEOUT).
+	QueryTimeout time.Duration
+	// ContinueWait is how long /load waits before answering Continue wait
+	// (CUBIT_CONTINUE_WAIT, default 5s as in Cube).
+	ContinueWait time.Duration
+	// ReadTimeout and WriteTimeout bound slow clients (CUBIT_HTTP_READ_TIMEOUT,
+	// CUBIT_HTTP_WRITE_TIMEOUT); exports lift the write deadline while they stream.
+	ReadTimeout, WriteTimeout time.Duration
+	// ShutdownTimeout is how long in-flight requests may take to finish on SIGTERM.
+	ShutdownTimeout time.Duration
 }
 
 // FromEnv reads Cube's variables.
@@ -62,6 +87,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.DBType = DBPostgres
 	}
 	var err error
+	if c.Server, err = serverFromEnv(getenv); err != nil {
+		return c, err
+	}
 	if c.DefaultLimit, err = intVar(getenv, "CUBEJS_DB_QUERY_DEFAULT_LIMIT", c.DefaultLimit); err != nil {
 		return c, err
 	}
@@ -103,4 +131,89 @@ func (c Config) Validate() error {
 		return fmt.Errorf("CUBEJS_DEFAULT_TIMEZONE=%q is not an IANA time zone", c.DefaultTimezone)
 	}
 	return nil
+}
+
+func serverFromEnv(getenv func(string) string) (Server, error) {
+	s := Server{
+		Listen:          "127.0.0.1:4000",
+		MaxRequestBytes: 1 << 20,
+		QueryTimeout:    10 * time.Minute,
+		ContinueWait:    5 * time.Second,
+		ReadTimeout:     30 * time.Second,
+		WriteTimeout:    2 * time.Minute,
+		ShutdownTimeout: 30 * time.Second,
+	}
+	if port := getenv("PORT"); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+			return s, fmt.Errorf("PORT=%q: want a port number", port)
+		}
+		s.Listen = "127.0.0.1:" + port
+	}
+	for _, secret := range append([]string{getenv("CUBEJS_API_SECRET")}, strings.Split(getenv("CUBEJS_API_SECRETS"), ",")...) {
+		if secret = strings.TrimSpace(secret); secret != "" {
+			s.APISecrets = append(s.APISecrets, secret)
+		}
+	}
+	if v := getenv("CUBEJS_DEFAULT_API_SCOPES"); v != "" {
+		for _, scope := range strings.Split(v, ",") {
+			s.Scopes = append(s.Scopes, strings.TrimSpace(scope))
+		}
+	}
+	var err error
+	if v := getenv("CUBEJS_MAX_REQUEST_SIZE"); v != "" {
+		if s.MaxRequestBytes, err = ParseSize(v); err != nil {
+			return s, fmt.Errorf("CUBEJS_MAX_REQUEST_SIZE=%q: %v", v, err)
+		}
+	}
+	durations := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"CUBEJS_DB_QUERY_TIMEOUT", &s.QueryTimeout},
+		{"CUBIT_CONTINUE_WAIT", &s.ContinueWait},
+		{"CUBIT_HTTP_READ_TIMEOUT", &s.ReadTimeout},
+		{"CUBIT_HTTP_WRITE_TIMEOUT", &s.WriteTimeout},
+		{"CUBIT_SHUTDOWN_TIMEOUT", &s.ShutdownTimeout},
+	}
+	for _, d := range durations {
+		if v := getenv(d.name); v != "" {
+			if *d.dst, err = ParseDuration(v); err != nil {
+				return s, fmt.Errorf("%s=%q: %v", d.name, v, err)
+			}
+		}
+	}
+	return s, nil
+}
+
+// ParseSize reads a byte size as Cube writes it: "1mb", "512kb", "100b", or a number of bytes.
+func ParseSize(v string) (int64, error) {
+	s := strings.ToLower(strings.TrimSpace(v))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"b", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("want a size like 1mb, 512kb or a number of bytes")
+	}
+	return n * mult, nil
+}
+
+// ParseDuration reads a Go duration ("30s", "10m") or a number of seconds, as Cube's
+// timeouts are often written.
+func ParseDuration(v string) (time.Duration, error) {
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("want a duration like 30s or 10m, or a number of seconds")
+	}
+	return d, nil
 }

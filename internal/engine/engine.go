@@ -70,6 +70,18 @@ type Compiled struct {
 
 // Compile normalises, resolves, plans and renders one query.
 func (e *Engine) Compile(q *query.Query) (*Compiled, error) {
+	return e.compile(q, false)
+}
+
+// compile is Compile; unlimited drops the default row limit (and lets an explicit limit
+// exceed the maximum), for exports that stream every row.
+func (e *Engine) compile(q *query.Query, unlimited bool) (*Compiled, error) {
+	explicit := q.Limit
+	if unlimited {
+		one := *q
+		one.Limit = nil
+		q = &one
+	}
 	n, err := query.Normalize(q, query.Options{
 		Now:             e.cfg.Now(),
 		DefaultTimezone: e.cfg.DefaultTimezone,
@@ -79,6 +91,12 @@ func (e *Engine) Compile(q *query.Query) (*Compiled, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if unlimited {
+		n.Limit = 0
+		if explicit != nil {
+			n.Limit = *explicit
+		}
 	}
 	r, err := query.Resolve(n, e.model)
 	if err != nil {

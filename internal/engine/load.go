@@ -160,6 +160,9 @@ func (r *Result) setData(format string) {
 	}
 }
 
+// Echo is the normalised query of a compiled query, as /load and /dry-run show it.
+func Echo(c *Compiled) json.RawMessage { return echo(c) }
+
 // echo is the normalised query as the response's query field: Cube's normalised query
 // plus rowLimit and queryType.
 func echo(c *Compiled) json.RawMessage {
@@ -251,12 +254,8 @@ func compareDimension(q *query.Query) int {
 // compare runs a query once per range of its compareDateRange (spec C.3).
 func (e *Engine) compare(ctx context.Context, q *query.Query, idx int) (*MultiResult, error) {
 	out := &MultiResult{QueryType: "compareDateRangeQuery"}
-	for _, r := range q.TimeDimensions[idx].CompareDateRange {
-		one := *q
-		one.TimeDimensions = append([]query.TimeDimension(nil), q.TimeDimensions...)
-		one.TimeDimensions[idx].CompareDateRange = nil
-		one.TimeDimensions[idx].DateRange = r
-		c, err := e.Compile(&one)
+	for _, one := range compareQueries(q, idx) {
+		c, err := e.Compile(one)
 		if err != nil {
 			return nil, err
 		}

@@ -29,12 +29,21 @@ const (
 	KindSource Kind = "source"
 	// KindInternal is a bug in Cubit.
 	KindInternal Kind = "internal"
+	// KindUnauthenticated is a request without a valid credential.
+	KindUnauthenticated Kind = "unauthenticated"
+	// KindForbidden is a valid credential without the right to do what was asked.
+	KindForbidden Kind = "forbidden"
+	// KindNotFound is a request for something that does not exist (a running query id).
+	KindNotFound Kind = "not_found"
+	// KindTooLarge is a request body over the configured cap.
+	KindTooLarge Kind = "too_large"
 )
 
 // Valid reports whether k is one of the declared kinds.
 func (k Kind) Valid() bool {
 	switch k {
-	case KindInvalid, KindModel, KindUnavailable, KindTimeout, KindCanceled, KindSource, KindInternal:
+	case KindInvalid, KindModel, KindUnavailable, KindTimeout, KindCanceled, KindSource, KindInternal,
+		KindUnauthenticated, KindForbidden, KindNotFound, KindTooLarge:
 		return true
 	}
 	return false

@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/cubit-dev/cubit/internal/model"
+	"github.com/cubit-dev/cubit/internal/restapi"
+	"github.com/cubit-dev/cubit/internal/server"
+)
+
+func runServe(e *env, args []string) int {
+	fs := newFlags(e, "serve", "serve [--listen ADDR] [--model DIR]")
+	var cf commonFlags
+	fs.StringVar(&cf.model, "model", "", "model folder holding cubes/ and views/ (default $CUBEJS_SCHEMA_PATH, else the embedded demo)")
+	listen := fs.String("listen", "", "HTTP address (default 127.0.0.1:4000; PORT sets the port)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if _, err := parse(fs, args); err != nil {
+		return exitUsage
+	}
+	cfg, err := cf.config(e)
+	if err != nil {
+		return fail(e, err)
+	}
+	if *listen != "" {
+		cfg.Server.Listen = *listen
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(e.stderr, "cubit serve: --log-level: %v\n", err)
+		return exitUsage
+	}
+	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	secrets := cfg.Server.APISecrets
+	if len(secrets) == 0 {
+		secrets = []string{randomSecret()}
+		logger.Warn("CUBEJS_API_SECRET is not set: using a random secret for this run; the printed token works until the server stops")
+	}
+	auth, err := restapi.NewAuthenticator(secrets, cfg.Server.Scopes)
+	if err != nil {
+		return fail(e, err)
+	}
+	ctx := context.Background()
+	w, d, err := openSource(ctx, cfg)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer w.Close()
+	var srv *server.Server
+	srv, err = server.New(server.Options{
+		Config:    cfg,
+		LoadModel: func() (*model.Model, error) { return loadModel(cfg.ModelDir) },
+		Warehouse: w,
+		Dialect:   d,
+		Auth:      auth,
+		Logger:    logger,
+		Ready: func(addr net.Addr) {
+			token, err := auth.Mint(nil, 24*time.Hour)
+			if err != nil {
+				logger.Error("minting the banner token", "err", err)
+				return
+			}
+			server.Banner(e.stdout, addr, token, exampleQuery(srv.Engine().Model()))
+		},
+	})
+	if err != nil {
+		return fail(e, err)
+	}
+	if err := srv.Serve(ctx); err != nil {
+		return fail(e, err)
+	}
+	return exitOK
+}
+
+func randomSecret() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// exampleQuery is a query for the banner's curl line: the documentation's example on the
+// demo, else the model's first visible measure.
+func exampleQuery(m *model.Model) string {
+	if c := m.Cube("orders"); c != nil && c.Measure("count") != nil && c.Dimension("status") != nil {
+		return `{"measures": ["orders.count"], "dimensions": ["orders.status"]}`
+	}
+	for _, c := range m.Cubes {
+		for _, mm := range c.Measures {
+			if c.Public && mm.Public {
+				b, _ := json.Marshal(map[string][]string{"measures": {c.Name + "." + mm.Name}})
+				return string(b)
+			}
+		}
+	}
+	return `{"measures": []}`
+}
+
+func runToken(e *env, args []string) int {
+	fs := newFlags(e, "token", "token [--ttl 24h] [--claims JSON] [--secret S]")
+	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime of the token (0: no expiry)")
+	claims := fs.String("claims", "{}", "JSON object of claims: the security context")
+	secret := fs.String("secret", "", "secret to sign with (default $CUBEJS_API_SECRET)")
+	if _, err := parse(fs, args); err != nil {
+		return exitUsage
+	}
+	if *secret == "" {
+		*secret = e.getenv("CUBEJS_API_SECRET")
+	}
+	if *secret == "" {
+		fmt.Fprintln(e.stderr, "cubit token: no secret: set CUBEJS_API_SECRET or pass --secret")
+		return exitUsage
+	}
+	var c map[string]any
+	if err := json.Unmarshal([]byte(*claims), &c); err != nil {
+		fmt.Fprintf(e.stderr, "cubit token: --claims must be a JSON object: %v\n", err)
+		return exitUsage
+	}
+	auth, err := restapi.NewAuthenticator([]string{*secret}, nil)
+	if err != nil {
+		return fail(e, err)
+	}
+	token, err := auth.Mint(c, *ttl)
+	if err != nil {
+		return fail(e, err)
+	}
+	fmt.Fprintln(e.stdout, token)
+	return exitOK
+}

@@ -1,0 +1,213 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cubit-dev/cubit/internal/config"
+	"github.com/cubit-dev/cubit/internal/dialect"
+	"github.com/cubit-dev/cubit/internal/engine"
+	"github.com/cubit-dev/cubit/internal/model"
+	"github.com/cubit-dev/cubit/internal/restapi"
+	"github.com/cubit-dev/cubit/internal/warehouse"
+)
+
+// Options are what the command line hands the server.
+type Options struct {
+	Config config.Config
+	// LoadModel loads the model; it runs at start and on every reload.
+	LoadModel func() (*model.Model, error)
+	Warehouse warehouse.Warehouse
+	Dialect   dialect.Dialect
+	Auth      *restapi.Authenticator
+	Logger    *slog.Logger
+	// Ready, when set, receives the bound address once the listener accepts connections.
+	Ready func(addr net.Addr)
+}
+
+// Server is a running cubit serve.
+type Server struct {
+	opt     Options
+	current atomic.Pointer[engine.Engine]
+	reloads prometheus.Counter
+	failed  prometheus.Counter
+	health  healthCache
+}
+
+// Engine implements restapi.Engines: the engine of the current model version.
+func (s *Server) Engine() *engine.Engine { return s.current.Load() }
+
+func (s *Server) engineConfig() engine.Config {
+	c := s.opt.Config
+	return engine.Config{
+		DefaultLimit:                    c.DefaultLimit,
+		MaxLimit:                        c.MaxLimit,
+		DefaultTimezone:                 c.DefaultTimezone,
+		AllowUngroupedWithoutPrimaryKey: c.AllowUngroupedWithoutPrimaryKey,
+	}
+}
+
+// New compiles the model and prepares the server; Serve starts it.
+func New(opt Options) (*Server, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{opt: opt}
+	m, err := opt.LoadModel()
+	if err != nil {
+		return nil, err
+	}
+	s.current.Store(engine.New(m, opt.Dialect, opt.Warehouse, s.engineConfig()))
+	return s, nil
+}
+
+// Reload compiles the model again beside the current one and swaps it in. On failure the
+// current model keeps serving and the error says why.
+func (s *Server) Reload() error {
+	m, err := s.opt.LoadModel()
+	if err != nil {
+		s.failed.Inc()
+		s.opt.Logger.Error("reload failed; the previous model keeps serving", "err", err)
+		return err
+	}
+	s.current.Store(engine.New(m, s.opt.Dialect, s.opt.Warehouse, s.engineConfig()))
+	s.reloads.Inc()
+	s.opt.Logger.Info("model reloaded", "cubes", len(m.Cubes))
+	return nil
+}
+
+// Handler is the whole HTTP surface: the REST API, health and metrics.
+func (s *Server) Handler(reg *prometheus.Registry) http.Handler {
+	cfg := s.opt.Config.Server
+	api := restapi.New(restapi.Options{
+		Engines:      s,
+		Auth:         s.opt.Auth,
+		Logger:       s.opt.Logger,
+		Metrics:      restapi.NewMetrics(reg),
+		MaxBodyBytes: cfg.MaxRequestBytes,
+		ContinueWait: cfg.ContinueWait,
+		QueryTimeout: cfg.QueryTimeout,
+	})
+	s.reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "cubit_model_reloads_total", Help: "Successful model reloads."})
+	s.failed = prometheus.NewCounter(prometheus.CounterOpts{Name: "cubit_model_reload_failures_total", Help: "Reloads that failed; the previous model kept serving."})
+	reg.MustRegister(s.reloads, s.failed)
+	mux := http.NewServeMux()
+	mux.Handle("/cubejs-api/", api.Handler("/cubejs-api"))
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /livez", s.livez)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// healthCache remembers the data source check for a second, as Cube does, so a busy load
+// balancer does not hammer the database.
+type healthCache struct {
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	s.health.mu.Lock()
+	if time.Since(s.health.at) > time.Second {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		s.health.err = s.opt.Warehouse.Ping(ctx)
+		cancel()
+		s.health.at = time.Now()
+	}
+	err := s.health.err
+	s.health.mu.Unlock()
+	if err != nil {
+		writeHealth(w, http.StatusInternalServerError, "DOWN")
+		return
+	}
+	writeHealth(w, http.StatusOK, "HEALTH")
+}
+
+func (s *Server) livez(w http.ResponseWriter, _ *http.Request) {
+	writeHealth(w, http.StatusOK, "HEALTH")
+}
+
+func writeHealth(w http.ResponseWriter, status int, health string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"health": health})
+}
+
+// Serve listens and serves until ctx ends or SIGTERM/SIGINT arrives, then shuts down
+// gracefully: the listener closes and in-flight requests finish (up to ShutdownTimeout).
+// SIGHUP reloads the model.
+func (s *Server) Serve(ctx context.Context) error {
+	cfg := s.opt.Config.Server
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv := &http.Server{
+		Handler:           s.Handler(reg),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.opt.Logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	if s.opt.Ready != nil {
+		s.opt.Ready(ln.Addr())
+	}
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(signals)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	for {
+		select {
+		case err := <-served:
+			if errors.Is(err, http.ErrServerClosed) {
+				return nil
+			}
+			return err
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				_ = s.Reload()
+				continue
+			}
+			s.opt.Logger.Info("shutting down", "signal", sig.String())
+			return shutdown(srv, cfg.ShutdownTimeout)
+		case <-ctx.Done():
+			return shutdown(srv, cfg.ShutdownTimeout)
+		}
+	}
+}
+
+func shutdown(srv *http.Server, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return srv.Shutdown(ctx)
+}
+
+// Banner prints what a person needs to use the server: the REST base URL, a token and a
+// curl line that works when pasted.
+// example is the query of the curl line; it names a real measure of the model.
+func Banner(w io.Writer, addr net.Addr, token, example string) {
+	base := "http://" + addr.String() + "/cubejs-api/v1"
+	fmt.Fprintf(w, "Cubit is serving.\n\n  REST API   %s\n  Token      %s\n\n", base, token)
+	fmt.Fprintf(w, "Try it:\n\n  curl -s -X POST '%s/load' \\\n    -H 'Authorization: Bearer %s' \\\n    -H 'Content-Type: application/json' \\\n    -d '{\"query\": %s}'\n\n", base, token, example)
+}
