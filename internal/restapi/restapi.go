@@ -87,7 +87,25 @@ func (a *API) Handler(base string) http.Handler {
 	mux.Handle(base+"/", a.wrap("not-found", "", func(w http.ResponseWriter, r *http.Request, _ map[string]any) {
 		writeError(w, r, &errs.Error{Kind: errs.KindNotFound, Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
 	}))
-	return mux
+	return cors(mux)
+}
+
+// cors lets browser applications on any origin call the API, as Cube does by default:
+// requests carry tokens in headers, not cookies, so no origin gains anything it lacks.
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Expose-Headers", "x-request-id")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, x-request-id, x-cube-authorization")
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 type ctxKey int
