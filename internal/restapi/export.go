@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/cubit-dev/cubit/internal/engine"
 	"github.com/cubit-dev/cubit/internal/errs"
@@ -33,6 +34,9 @@ func (a *API) export(w http.ResponseWriter, r *http.Request, _ map[string]any) {
 	}
 	ctx, cancel := contextWithTimeout(r, a.opt.QueryTimeout)
 	defer cancel()
+	// An export may stream for longer than the server's write timeout; the query timeout
+	// still bounds it.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	w.Header().Set("Trailer", "X-Cubit-Export-Error")
 	var started bool
 	var keys []string
