@@ -24,11 +24,16 @@ type Config struct {
 	AllowUngroupedWithoutPrimaryKey bool
 	// Now is the clock for relative date ranges; nil means time.Now.
 	Now func() time.Time
+	// CacheTTL is how long a result stays fresh in the result cache (Cube's default refresh
+	// key: 10 seconds); negative disables the cache.
+	CacheTTL time.Duration
+	// CacheBytes caps the result cache's memory (default 64 MiB).
+	CacheBytes int64
 }
 
 // DefaultConfig is Cube's defaults.
 func DefaultConfig() Config {
-	return Config{DefaultLimit: 10000, MaxLimit: 50000, DefaultTimezone: "UTC"}
+	return Config{DefaultLimit: 10000, MaxLimit: 50000, DefaultTimezone: "UTC", CacheTTL: 10 * time.Second, CacheBytes: 64 << 20}
 }
 
 // Engine answers queries over one model version and one data source. It is safe for
@@ -39,6 +44,7 @@ type Engine struct {
 	warehouse warehouse.Warehouse
 	cfg       Config
 	zones     query.LocationCache
+	cache     *resultCache // nil when disabled
 }
 
 // New returns an engine. The warehouse may be nil for an engine that only compiles.
@@ -52,7 +58,17 @@ func New(m *model.Model, d dialect.Dialect, w warehouse.Warehouse, cfg Config) *
 	if cfg.MaxLimit == 0 {
 		cfg.MaxLimit = DefaultConfig().MaxLimit
 	}
-	return &Engine{model: m, dialect: d, warehouse: w, cfg: cfg}
+	if cfg.CacheTTL == 0 {
+		cfg.CacheTTL = DefaultConfig().CacheTTL
+	}
+	if cfg.CacheBytes == 0 {
+		cfg.CacheBytes = DefaultConfig().CacheBytes
+	}
+	e := &Engine{model: m, dialect: d, warehouse: w, cfg: cfg}
+	if cfg.CacheTTL > 0 {
+		e.cache = newResultCache(cfg.CacheTTL, cfg.CacheBytes)
+	}
+	return e
 }
 
 // Model returns the engine's model.

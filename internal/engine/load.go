@@ -70,11 +70,12 @@ func (e *Engine) Execute(ctx context.Context, c *Compiled) (*Result, error) {
 		args = append([]any(nil), stmt.Args...)
 		args[stmt.LimitArg] = int64(limit + 1)
 	}
-	data, err := e.run(ctx, stmt.SQL, args)
+	data, at, err := e.cached(ctx, c.Resolved.Query.Cache, stmt.SQL, args)
 	if err != nil {
 		return nil, err
 	}
 	res := e.shape(c, data)
+	res.LastRefreshTime = at.UTC().Format("2006-01-02T15:04:05.000Z")
 	if stmt.LimitArg >= 0 && len(data) > limit {
 		res.Truncated = true
 		res.rows = res.rows[:limit]
@@ -90,12 +91,31 @@ func (e *Engine) Execute(ctx context.Context, c *Compiled) (*Result, error) {
 	return res, nil
 }
 
+// cached returns the rows of a statement from the result cache when they are fresh and the
+// cache mode allows it, else from the data source, and when they were read. "no-cache" and
+// "must-revalidate" always read the source.
+func (e *Engine) cached(ctx context.Context, mode, sql string, args []any) ([][]any, time.Time, error) {
+	key := cacheKey(sql, args)
+	now := time.Now()
+	if mode != "no-cache" && mode != "must-revalidate" {
+		if rows, at, ok := e.cache.get(key, now); ok {
+			return rows, at, nil
+		}
+	}
+	rows, err := e.run(ctx, sql, args)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	e.cache.put(key, rows, now)
+	return rows, now, nil
+}
+
 func (e *Engine) total(ctx context.Context, c *Compiled) (int64, error) {
 	stmt, err := renderTotal(c, e)
 	if err != nil {
 		return 0, err
 	}
-	data, err := e.run(ctx, stmt.SQL, stmt.Args)
+	data, _, err := e.cached(ctx, c.Resolved.Query.Cache, stmt.SQL, stmt.Args)
 	if err != nil {
 		return 0, err
 	}
@@ -117,14 +137,13 @@ func (e *Engine) shape(c *Compiled, data [][]any) *Result {
 	typed := q.Numbers == "typed"
 	keys, source := outputKeys(c.Plan.Columns)
 	res := &Result{
-		Query:           echo(c),
-		LastRefreshTime: time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
-		Annotation:      annotate(c.Plan, e.model),
-		DataSource:      "default",
-		DBType:          e.dialect.Name(),
-		ExtDBType:       e.dialect.Name(),
-		columns:         keys,
-		rows:            make([]Row, len(data)),
+		Query:      echo(c),
+		Annotation: annotate(c.Plan, e.model),
+		DataSource: "default",
+		DBType:     e.dialect.Name(),
+		ExtDBType:  e.dialect.Name(),
+		columns:    keys,
+		rows:       make([]Row, len(data)),
 	}
 	for i, raw := range data {
 		vals := make([]any, len(keys))
@@ -163,34 +182,35 @@ func (r *Result) setData(format string) {
 // Echo is the normalised query of a compiled query, as /load and /dry-run show it.
 func Echo(c *Compiled) json.RawMessage { return echo(c) }
 
-// echo is the normalised query as the response's query field: Cube's normalised query
-// plus rowLimit and queryType.
+// echoQuery is the normalised query as the response's query field: Cube's normalised
+// query plus rowLimit and queryType. Its fields shadow the query's own limit, timezone and
+// order with the values that applied.
+type echoQuery struct {
+	*query.Query
+	Limit     int         `json:"limit"`
+	RowLimit  int         `json:"rowLimit"`
+	Timezone  string      `json:"timezone"`
+	Order     []echoOrder `json:"order"`
+	QueryType string      `json:"queryType"`
+}
+
+type echoOrder struct {
+	ID   string `json:"id"`
+	Desc bool   `json:"desc"`
+}
+
 func echo(c *Compiled) json.RawMessage {
 	n := c.Resolved.Normalized
-	b, err := json.Marshal(n.Query)
+	e := echoQuery{Query: n.Query, Limit: n.Limit, RowLimit: n.Limit, Timezone: n.Location.String(),
+		Order: make([]echoOrder, len(n.Order)), QueryType: "regularQuery"}
+	for i, o := range n.Order {
+		e.Order[i] = echoOrder{ID: o.ID, Desc: o.Desc}
+	}
+	b, err := json.Marshal(e)
 	if err != nil {
 		return json.RawMessage("{}")
 	}
-	var m map[string]any
-	if json.Unmarshal(b, &m) != nil {
-		return b
-	}
-	m["rowLimit"] = n.Limit
-	m["limit"] = n.Limit
-	m["queryType"] = "regularQuery"
-	if _, ok := m["timezone"]; !ok {
-		m["timezone"] = n.Location.String()
-	}
-	order := make([]map[string]any, 0, len(n.Order))
-	for _, o := range n.Order {
-		order = append(order, map[string]any{"id": o.ID, "desc": o.Desc})
-	}
-	m["order"] = order
-	out, err := json.Marshal(m)
-	if err != nil {
-		return b
-	}
-	return out
+	return b
 }
 
 // pivot is the pivotQuery of a multi response (spec C.3): the first normalised query with
