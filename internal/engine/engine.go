@@ -45,6 +45,7 @@ type Engine struct {
 	cfg       Config
 	zones     query.LocationCache
 	cache     *resultCache // nil when disabled
+	meta      metaCache
 }
 
 // New returns an engine. The warehouse may be nil for an engine that only compiles.

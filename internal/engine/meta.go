@@ -3,11 +3,9 @@ package engine
 import (
 	"cmp"
 	"encoding/json"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
-	"weak"
 
 	"github.com/cubit-dev/cubit/internal/model"
 )
@@ -203,7 +201,7 @@ type MetaIndex struct {
 // gateway does outside dev mode. The result is computed once per engine and options and
 // shared between callers, who must not modify it.
 func (e *Engine) Meta(opt MetaOptions) *Meta {
-	return metaCacheOf(e).get(e.model, opt)
+	return e.meta.get(e.model, opt)
 }
 
 // metaCache holds the four /meta variants of one engine, each built on first use. It
@@ -225,23 +223,6 @@ func (c *metaCache) get(m *model.Model, opt MetaOptions) *Meta {
 	return c.meta[i]
 }
 
-// metaCaches maps engines to their caches. It stands in for a field of Engine, which lives
-// in engine.go; the keys are weak and an engine's entry goes with the engine, so a reload
-// leaves nothing behind.
-// TODO: make it a field `meta metaCache` of Engine and drop this map.
-var metaCaches sync.Map // weak.Pointer[Engine] → *metaCache
-
-func metaCacheOf(e *Engine) *metaCache {
-	key := weak.Make(e)
-	if c, ok := metaCaches.Load(key); ok {
-		return c.(*metaCache)
-	}
-	c, loaded := metaCaches.LoadOrStore(key, &metaCache{})
-	if !loaded {
-		runtime.AddCleanup(e, func(k weak.Pointer[Engine]) { metaCaches.Delete(k) }, key)
-	}
-	return c.(*metaCache)
-}
 
 // buildMeta describes m. Cubes keep model order and members definition order.
 func buildMeta(m *model.Model, opt MetaOptions) *Meta {
