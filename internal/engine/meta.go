@@ -223,7 +223,6 @@ func (c *metaCache) get(m *model.Model, opt MetaOptions) *Meta {
 	return c.meta[i]
 }
 
-
 // buildMeta describes m. Cubes keep model order and members definition order.
 func buildMeta(m *model.Model, opt MetaOptions) *Meta {
 	components := connectedComponents(m)
