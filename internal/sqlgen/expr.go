@@ -57,6 +57,15 @@ func (m *measures) argument(c *model.Cube, mm *model.Measure) (string, error) {
 	switch {
 	case mm.SQL != nil:
 		arg, err = m.b.template(mm.SQL, c, m)
+	case m.rowLevel && len(c.PrimaryKeys()) > 0:
+		// An ungrouped row counts once, as in Cube, and a row the LEFT JOIN did not find
+		// counts zero (Cube says 1 there too).
+		var pk string
+		if pk, err = m.b.primaryKey(c); err == nil {
+			arg = "CASE WHEN " + pk + " IS NOT NULL THEN 1 ELSE 0 END"
+		}
+	case m.rowLevel:
+		arg = "1"
 	case mm.Type == model.MeasureCount && len(c.PrimaryKeys()) > 0:
 		arg, err = m.b.primaryKey(c)
 	default:
