@@ -51,13 +51,13 @@ func NewAuthenticator(secrets []string, scopes []string) (*Authenticator, error)
 }
 
 // Mint returns a token signed with the first secret, carrying claims and expiring after
-// ttl (never when ttl is 0).
+// ttl (never when ttl is 0; a negative ttl gives a token that has already expired).
 func (a *Authenticator) Mint(claims map[string]any, ttl time.Duration) (string, error) {
 	c := jwt.MapClaims{"iat": a.now().Unix()}
 	for k, v := range claims {
 		c[k] = v
 	}
-	if ttl > 0 {
+	if ttl != 0 {
 		c["exp"] = a.now().Add(ttl).Unix()
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(a.secrets[0])
@@ -103,8 +103,17 @@ func (a *Authenticator) verify(token string) (map[string]any, error) {
 	if strings.Count(token, ".") != 2 {
 		return nil, unauthenticated("Invalid token: not a JWT (three dot-separated parts); %s", bearerForm)
 	}
+	// The library reports a refused algorithm as a bad signature; look at the header first
+	// so that alg: none and RS256 tokens are told why they are refused.
+	unverified, _, err := jwt.NewParser().ParseUnverified(token, jwt.MapClaims{})
+	if err != nil {
+		return nil, unauthenticated("Invalid token: %s", tokenProblem(err))
+	}
+	if alg := unverified.Method.Alg(); !slices.Contains(validMethods, alg) {
+		return nil, unauthenticated("Invalid token: alg %q: %s", alg, onlyHMAC)
+	}
 	parser := jwt.NewParser(
-		jwt.WithValidMethods([]string{"HS256", "HS384", "HS512"}),
+		jwt.WithValidMethods(validMethods),
 		jwt.WithTimeFunc(a.now),
 	)
 	var last error
@@ -130,12 +139,17 @@ func (a *Authenticator) verify(token string) (map[string]any, error) {
 	return nil, last
 }
 
+// validMethods are the JWT algorithms accepted: HMAC with the shared secrets.
+var validMethods = []string{"HS256", "HS384", "HS512"}
+
+const onlyHMAC = "only HS256, HS384 and HS512 signed tokens are accepted (alg: none and others are refused)"
+
 // tokenProblem words a JWT library error for the client; unsigned tokens get their own
 // sentence because accepting them would let anyone in.
 func tokenProblem(err error) string {
 	msg := err.Error()
 	if strings.Contains(msg, "none") || strings.Contains(msg, "signing method") {
-		return "only HS256, HS384 and HS512 signed tokens are accepted (alg: none and others are refused)"
+		return onlyHMAC
 	}
 	return msg
 }

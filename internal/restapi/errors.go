@@ -3,7 +3,9 @@ package restapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/cubit-dev/cubit/internal/errs"
 )
@@ -21,6 +23,14 @@ type errorBody struct {
 // user errors are 4xx, the data source's troubles 5xx with their own codes, and 500 means
 // a bug in Cubit.
 func classify(err error) (int, string) {
+	var me *methodError
+	if errors.As(err, &me) {
+		return http.StatusMethodNotAllowed, "MethodNotAllowedError"
+	}
+	var te *bodyTimeoutError
+	if errors.As(err, &te) {
+		return http.StatusRequestTimeout, "RequestTimeoutError"
+	}
 	switch k := errs.KindOf(err); k {
 	case errs.KindInvalid:
 		return http.StatusBadRequest, "UserError"
@@ -46,6 +56,25 @@ func classify(err error) (int, string) {
 	return http.StatusInternalServerError, "InternalError"
 }
 
+// methodError is a request for an endpoint that exists, with a method it does not take.
+// It is the REST edge's own error: no other part of Cubit knows about HTTP methods.
+type methodError struct {
+	method, path string
+	allowed      []string
+}
+
+func (e *methodError) Error() string {
+	return fmt.Sprintf("method %s is not allowed on %s; use %s", e.method, e.path, strings.Join(e.allowed, " or "))
+}
+
+// bodyTimeoutError is a request whose body did not arrive within the server's read timeout:
+// the client's slowness, not a bad query and not the data source's.
+type bodyTimeoutError struct{}
+
+func (*bodyTimeoutError) Error() string {
+	return "the request body did not arrive within the server's read timeout"
+}
+
 // statusCanceled answers a request whose query was canceled (by DELETE running-query or
 // because the client went away): the de facto "client closed request" code.
 const statusCanceled = 499
@@ -62,6 +91,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		// Internal details go to the log, not to the client.
 		loggerFrom(r.Context()).Error("internal error", "err", err)
 		body.Error = "internal error; the server log has the details (request " + body.RequestID + ")"
+	}
+	var me *methodError
+	if errors.As(err, &me) {
+		w.Header().Set("Allow", strings.Join(me.allowed, ", "))
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="cubit"`)

@@ -2,6 +2,7 @@ package restapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -18,14 +19,21 @@ var continueWait = map[string]string{"error": "Continue wait"}
 // load answers /v1/load. Identical requests share one run (single-flight); a run that takes
 // longer than ContinueWait answers Continue wait and keeps running for the client to ask
 // again, as Cube's clients expect.
-func (a *API) load(w http.ResponseWriter, r *http.Request, _ map[string]any) {
+func (a *API) load(w http.ResponseWriter, r *http.Request, claims map[string]any) {
 	req, _, err := parseRequest(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	// Requests share a run only under the same security context: once queries depend on
+	// it, two tenants must never get each other's rows.
+	security, err := json.Marshal(claims)
+	if err != nil {
+		writeError(w, r, errs.Wrap(errs.KindInternal, err, "encoding the security context"))
+		return
+	}
 	eng := a.opt.Engines.Engine()
-	fl, shared := a.flights.join(eng, req.Key, requestID(r.Context()), a.opt.QueryTimeout, func(ctx context.Context) (any, error) {
+	fl, shared := a.flights.join(eng, string(security)+"|"+req.Key, requestID(r.Context()), a.opt.QueryTimeout, func(ctx context.Context) (any, error) {
 		return eng.Load(ctx, req.Request)
 	})
 	if shared {
@@ -35,20 +43,30 @@ func (a *API) load(w http.ResponseWriter, r *http.Request, _ map[string]any) {
 	defer timer.Stop()
 	select {
 	case <-fl.done:
-		a.flights.served(fl)
-		if fl.err != nil {
-			a.opt.Metrics.observeError(fl.err)
-			writeError(w, r, fl.err)
+		a.answer(w, r, fl)
+	case <-timer.C:
+		if !a.flights.owe(fl) {
+			// The run ended as the wait did: answer now rather than send the client back
+			// for a result that is no longer kept.
+			a.answer(w, r, fl)
 			return
 		}
-		writeJSON(w, http.StatusOK, fl.res)
-	case <-timer.C:
-		a.flights.owe(fl)
 		writeJSON(w, http.StatusOK, continueWait)
 	case <-r.Context().Done():
 		// The client left; the query runs on for anyone who asks again.
 		a.flights.owe(fl)
 	}
+}
+
+// answer writes the result of a finished run.
+func (a *API) answer(w http.ResponseWriter, r *http.Request, fl *flight) {
+	a.flights.served(fl)
+	if fl.err != nil {
+		a.opt.Metrics.observeError(fl.err)
+		writeError(w, r, fl.err)
+		return
+	}
+	writeJSON(w, http.StatusOK, fl.res)
 }
 
 // cancelQuery answers DELETE /v1/running-query/{id}: it cancels the database query that the
@@ -104,17 +122,21 @@ func (f *flights) join(eng *engine.Engine, key, id string, timeout time.Duration
 	f.byID[id] = fl
 	go func() {
 		defer cancel()
-		fl.res, fl.err = run(ctx)
-		close(fl.done)
-		f.finished(fl)
+		res, err := run(ctx)
+		f.finished(fl, res, err)
 	}()
 	return fl, false
 }
 
-// finished forgets a flight nobody is owed, or keeps it for OrphanTimeout.
-func (f *flights) finished(fl *flight) {
+// finished records fl's result, then forgets a flight nobody is owed, or keeps it for
+// OrphanTimeout. Both happen under the lock: a request arriving between the two would
+// otherwise join a finished run and get its result, however old, instead of running the
+// query (even with cache: no-cache).
+func (f *flights) finished(fl *flight, res any, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	fl.res, fl.err = res, err
+	close(fl.done)
 	if !fl.owed {
 		f.forget(fl)
 		return
@@ -127,10 +149,18 @@ func (f *flights) finished(fl *flight) {
 }
 
 // owe marks that a client will ask again for fl's result.
-func (f *flights) owe(fl *flight) {
+// It reports false when fl has already finished: its result may be forgotten already, so
+// the caller must answer with it now.
+func (f *flights) owe(fl *flight) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	fl.owed = true
+	select {
+	case <-fl.done:
+		return false
+	default:
+		fl.owed = true
+		return true
+	}
 }
 
 // served is called when a client got fl's result; an owed result is then dropped, so the

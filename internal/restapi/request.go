@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 
 	"github.com/cubit-dev/cubit/internal/engine"
@@ -82,6 +83,10 @@ func parseRequest(r *http.Request) (*request, map[string]json.RawMessage, error)
 
 func bodyError(err error) error {
 	var tooLarge *http.MaxBytesError
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return &bodyTimeoutError{}
+	}
 	if errors.As(err, &tooLarge) {
 		return &errs.Error{Kind: errs.KindTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes; send a smaller query or raise the limit", tooLarge.Limit)}
 	}

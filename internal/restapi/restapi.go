@@ -84,7 +84,22 @@ func (a *API) Handler(base string) http.Handler {
 	route("POST "+v1+"/dry-run", "dry-run", ScopeData, a.dryRun)
 	route("POST "+v1+"/export", "export", ScopeData, a.export)
 	route("DELETE "+v1+"/running-query/{id}", "running-query", ScopeData, a.cancelQuery)
-	mux.Handle(base+"/", a.wrap("not-found", "", func(w http.ResponseWriter, r *http.Request, _ map[string]any) {
+	catchAll := base + "/"
+	mux.Handle(catchAll, a.wrap("not-found", "", func(w http.ResponseWriter, r *http.Request, _ map[string]any) {
+		// The mux sends a known path with the wrong method here too, since this pattern
+		// matches every method: ask it which methods the path has.
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != catchAll {
+				allowed = append(allowed, m)
+			}
+		}
+		if len(allowed) > 0 {
+			writeError(w, r, &methodError{method: r.Method, path: r.URL.Path, allowed: allowed})
+			return
+		}
 		writeError(w, r, &errs.Error{Kind: errs.KindNotFound, Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
 	}))
 	return cors(mux)

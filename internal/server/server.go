@@ -68,7 +68,13 @@ func New(opt Options) (*Server, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opt: opt}
+	// The counters exist from the start, so that a Reload before Handler (or without it)
+	// counts instead of panicking; Handler registers them.
+	s := &Server{
+		opt:     opt,
+		reloads: prometheus.NewCounter(prometheus.CounterOpts{Name: "cubit_model_reloads_total", Help: "Successful model reloads."}),
+		failed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cubit_model_reload_failures_total", Help: "Reloads that failed; the previous model kept serving."}),
+	}
 	m, err := opt.LoadModel()
 	if err != nil {
 		return nil, err
@@ -104,8 +110,6 @@ func (s *Server) Handler(reg *prometheus.Registry) http.Handler {
 		ContinueWait: cfg.ContinueWait,
 		QueryTimeout: cfg.QueryTimeout,
 	})
-	s.reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "cubit_model_reloads_total", Help: "Successful model reloads."})
-	s.failed = prometheus.NewCounter(prometheus.CounterOpts{Name: "cubit_model_reload_failures_total", Help: "Reloads that failed; the previous model kept serving."})
 	reg.MustRegister(s.reloads, s.failed)
 	mux := http.NewServeMux()
 	mux.Handle("/cubejs-api/", api.Handler("/cubejs-api"))
@@ -165,6 +169,11 @@ func (s *Server) Serve(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.opt.Logger.Handler(), slog.LevelWarn),
 	}
+	// Catch the signals before announcing the address: a SIGTERM or SIGHUP sent as soon as
+	// the banner appears must shut down gracefully or reload, not kill the process.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(signals)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
@@ -172,9 +181,6 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.opt.Ready != nil {
 		s.opt.Ready(ln.Addr())
 	}
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer signal.Stop(signals)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	for {
