@@ -72,6 +72,9 @@ func parseRequest(r *http.Request) (*request, map[string]json.RawMessage, error)
 	if queryType != "" && queryType != "multi" && queryType != "regularQuery" {
 		return nil, nil, errs.Invalid("queryType must be multi, got %q", queryType)
 	}
+	if err := applyCacheMode(r, body, queries); err != nil {
+		return nil, nil, err
+	}
 	req := &request{Request: engine.Request{Queries: queries, Array: array, Multi: queryType == "multi"}}
 	key, err := json.Marshal(queries)
 	if err != nil {
@@ -91,4 +94,30 @@ func bodyError(err error) error {
 		return &errs.Error{Kind: errs.KindTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes; send a smaller query or raise the limit", tooLarge.Limit)}
 	}
 	return errs.Invalid("reading the request body: %v", err)
+}
+
+// cacheModes are the values of the request's cache parameter (spec A.5).
+var cacheModes = map[string]bool{"stale-if-slow": true, "stale-while-revalidate": true, "must-revalidate": true, "no-cache": true}
+
+// applyCacheMode gives the request-level cache mode (?cache= or the body's "cache") to the
+// queries that set none of their own.
+func applyCacheMode(r *http.Request, body map[string]json.RawMessage, queries []*query.Query) error {
+	mode := r.URL.Query().Get("cache")
+	if raw, ok := body["cache"]; ok {
+		if err := json.Unmarshal(raw, &mode); err != nil {
+			return errs.Invalid("cache must be a string")
+		}
+	}
+	if mode == "" {
+		return nil
+	}
+	if !cacheModes[mode] {
+		return errs.Invalid("cache must be one of stale-if-slow, stale-while-revalidate, must-revalidate, no-cache; got %q", mode)
+	}
+	for _, q := range queries {
+		if q.Cache == "" {
+			q.Cache = mode
+		}
+	}
+	return nil
 }
