@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -22,7 +21,7 @@ type resultCache struct {
 	order *list.List // of *cacheEntry, most recently used first
 	byKey map[string]*list.Element
 
-	hits, misses, evictions atomic.Int64
+	metrics *Metrics
 }
 
 type cacheEntry struct {
@@ -32,8 +31,8 @@ type cacheEntry struct {
 	size int64
 }
 
-func newResultCache(ttl time.Duration, maxBytes int64) *resultCache {
-	return &resultCache{ttl: ttl, max: maxBytes, order: list.New(), byKey: map[string]*list.Element{}}
+func newResultCache(ttl time.Duration, maxBytes int64, metrics *Metrics) *resultCache {
+	return &resultCache{ttl: ttl, max: maxBytes, order: list.New(), byKey: map[string]*list.Element{}, metrics: metrics}
 }
 
 // cacheKey identifies a statement: its SQL text and its arguments with their types.
@@ -55,11 +54,11 @@ func (c *resultCache) get(key string, now time.Time) ([][]any, time.Time, bool) 
 	defer c.mu.Unlock()
 	el, ok := c.byKey[key]
 	if !ok || now.Sub(el.Value.(*cacheEntry).at) > c.ttl {
-		c.misses.Add(1)
+		c.metrics.cacheEvent("miss")
 		return nil, time.Time{}, false
 	}
 	c.order.MoveToFront(el)
-	c.hits.Add(1)
+	c.metrics.cacheEvent("hit")
 	e := el.Value.(*cacheEntry)
 	return e.rows, e.at, true
 }
@@ -83,8 +82,9 @@ func (c *resultCache) put(key string, rows [][]any, at time.Time) {
 	c.size += size
 	for c.size > c.max {
 		c.remove(c.order.Back())
-		c.evictions.Add(1)
+		c.metrics.cacheEvent("eviction")
 	}
+	c.metrics.cacheSize(c.size)
 }
 
 func (c *resultCache) remove(el *list.Element) {
@@ -105,21 +105,4 @@ func rowsSize(rows [][]any) int64 {
 		}
 	}
 	return size
-}
-
-// CacheStats are the result cache's counters since the engine started.
-type CacheStats struct {
-	Hits, Misses, Evictions int64
-	Bytes                   int64
-}
-
-// CacheStats returns the result cache's counters.
-func (e *Engine) CacheStats() CacheStats {
-	c := e.cache
-	if c == nil {
-		return CacheStats{}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load(), Bytes: c.size}
 }

@@ -29,6 +29,8 @@ type Config struct {
 	CacheTTL time.Duration
 	// CacheBytes caps the result cache's memory (default 64 MiB).
 	CacheBytes int64
+	// Metrics receives compile and execute times and cache events; nil counts nothing.
+	Metrics *Metrics
 }
 
 // DefaultConfig is Cube's defaults.
@@ -67,7 +69,7 @@ func New(m *model.Model, d dialect.Dialect, w warehouse.Warehouse, cfg Config) *
 	}
 	e := &Engine{model: m, dialect: d, warehouse: w, cfg: cfg}
 	if cfg.CacheTTL > 0 {
-		e.cache = newResultCache(cfg.CacheTTL, cfg.CacheBytes)
+		e.cache = newResultCache(cfg.CacheTTL, cfg.CacheBytes, cfg.Metrics)
 	}
 	return e
 }
@@ -93,6 +95,7 @@ func (e *Engine) Compile(q *query.Query) (*Compiled, error) {
 // compile is Compile; unlimited drops the default row limit (and lets an explicit limit
 // exceed the maximum), for exports that stream every row.
 func (e *Engine) compile(q *query.Query, unlimited bool) (*Compiled, error) {
+	defer e.cfg.Metrics.observe("compile", time.Now())
 	explicit := q.Limit
 	if unlimited {
 		one := *q
@@ -132,6 +135,7 @@ func (e *Engine) compile(q *query.Query, unlimited bool) (*Compiled, error) {
 
 // run executes a statement and reads all its rows.
 func (e *Engine) run(ctx context.Context, sql string, args []any) ([][]any, error) {
+	defer e.cfg.Metrics.observe("execute", time.Now())
 	rows, err := e.warehouse.Query(ctx, sql, args)
 	if err != nil {
 		return nil, err

@@ -47,6 +47,7 @@ type Server struct {
 	current atomic.Pointer[engine.Engine]
 	reloads prometheus.Counter
 	failed  prometheus.Counter
+	engines *engine.Metrics
 	health  healthCache
 }
 
@@ -60,6 +61,7 @@ func (s *Server) engineConfig() engine.Config {
 		MaxLimit:                        c.MaxLimit,
 		DefaultTimezone:                 c.DefaultTimezone,
 		AllowUngroupedWithoutPrimaryKey: c.AllowUngroupedWithoutPrimaryKey,
+		Metrics:                         s.engines,
 	}
 }
 
@@ -74,6 +76,7 @@ func New(opt Options) (*Server, error) {
 		opt:     opt,
 		reloads: prometheus.NewCounter(prometheus.CounterOpts{Name: "cubit_model_reloads_total", Help: "Successful model reloads."}),
 		failed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cubit_model_reload_failures_total", Help: "Reloads that failed; the previous model kept serving."}),
+		engines: engine.NewMetrics(nil),
 	}
 	m, err := opt.LoadModel()
 	if err != nil {
@@ -110,7 +113,7 @@ func (s *Server) Handler(reg *prometheus.Registry) http.Handler {
 		ContinueWait: cfg.ContinueWait,
 		QueryTimeout: cfg.QueryTimeout,
 	})
-	reg.MustRegister(s.reloads, s.failed)
+	reg.MustRegister(append(s.engines.Collectors(), s.reloads, s.failed)...)
 	mux := http.NewServeMux()
 	mux.Handle("/cubejs-api/", api.Handler("/cubejs-api"))
 	mux.HandleFunc("GET /readyz", s.readyz)

@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the engine's Prometheus collectors. One set serves every engine of a server:
+// model versions come and go, the counts continue. A nil *Metrics counts nothing.
+type Metrics struct {
+	stages     *prometheus.HistogramVec
+	cache      *prometheus.CounterVec
+	cacheBytes prometheus.Gauge
+}
+
+// NewMetrics creates the collectors and registers them with reg (nil: not registered).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		stages: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "cubit_query_stage_duration_seconds",
+			Help:    "Time spent compiling queries and executing them on the data source.",
+			Buckets: []float64{.00001, .00005, .0001, .0005, .001, .005, .01, .05, .1, .5, 1, 5, 30},
+		}, []string{"stage"}),
+		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cubit_result_cache_events_total", Help: "Result cache hits, misses and evictions.",
+		}, []string{"event"}),
+		cacheBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "cubit_result_cache_bytes", Help: "Estimated memory held by the result cache.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.Collectors()...)
+	}
+	return m
+}
+
+// Collectors returns the collectors, for a registry made after the metrics.
+func (m *Metrics) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.stages, m.cache, m.cacheBytes}
+}
+
+func (m *Metrics) observe(stage string, start time.Time) {
+	if m != nil {
+		m.stages.WithLabelValues(stage).Observe(time.Since(start).Seconds())
+	}
+}
+
+func (m *Metrics) cacheEvent(event string) {
+	if m != nil {
+		m.cache.WithLabelValues(event).Inc()
+	}
+}
+
+func (m *Metrics) cacheSize(bytes int64) {
+	if m != nil {
+		m.cacheBytes.Set(float64(bytes))
+	}
+}
