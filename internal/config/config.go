@@ -70,6 +70,15 @@ type Server struct {
 	ReadTimeout, WriteTimeout time.Duration
 	// ShutdownTimeout is how long in-flight requests may take to finish on SIGTERM.
 	ShutdownTimeout time.Duration
+
+	// SQLListen is the SQL API's address (--sql-listen; CUBEJS_PG_SQL_PORT sets the port of
+	// the default 127.0.0.1:15432).
+	SQLListen string
+	// SQLUser and SQLPassword log in to the SQL API (CUBEJS_SQL_USER, default "cube";
+	// CUBEJS_SQL_PASSWORD, else a random password printed at start).
+	SQLUser, SQLPassword string
+	// SQLSuperUser may switch the security context with __user (CUBEJS_SQL_SUPER_USER).
+	SQLSuperUser string
 }
 
 // FromEnv reads Cube's variables.
@@ -142,6 +151,19 @@ func serverFromEnv(getenv func(string) string) (Server, error) {
 		ReadTimeout:     30 * time.Second,
 		WriteTimeout:    2 * time.Minute,
 		ShutdownTimeout: 30 * time.Second,
+		SQLListen:       "127.0.0.1:15432",
+		SQLUser:         "cube",
+		SQLPassword:     getenv("CUBEJS_SQL_PASSWORD"),
+		SQLSuperUser:    getenv("CUBEJS_SQL_SUPER_USER"),
+	}
+	if u := getenv("CUBEJS_SQL_USER"); u != "" {
+		s.SQLUser = u
+	}
+	if port := getenv("CUBEJS_PG_SQL_PORT"); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+			return s, fmt.Errorf("CUBEJS_PG_SQL_PORT=%q: want a port number", port)
+		}
+		s.SQLListen = "127.0.0.1:" + port
 	}
 	if port := getenv("PORT"); port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
