@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"time"
 
+	"github.com/cubit-dev/cubit/internal/config"
 	"github.com/cubit-dev/cubit/internal/model"
 	"github.com/cubit-dev/cubit/internal/restapi"
 	"github.com/cubit-dev/cubit/internal/server"
@@ -52,6 +54,9 @@ func runServe(e *env, args []string) int {
 		return fail(e, err)
 	}
 	defer w.Close()
+	if cfg.Server.SQLPassword == "" {
+		cfg.Server.SQLPassword = randomSecret()[:20]
+	}
 	var srv *server.Server
 	srv, err = server.New(server.Options{
 		Config:    cfg,
@@ -60,13 +65,14 @@ func runServe(e *env, args []string) int {
 		Dialect:   d,
 		Auth:      auth,
 		Logger:    logger,
-		Ready: func(addr net.Addr) {
+		SQL:       true,
+		Ready: func(addr, sqlAddr net.Addr) {
 			token, err := auth.Mint(nil, 24*time.Hour)
 			if err != nil {
 				logger.Error("minting the banner token", "err", err)
 				return
 			}
-			server.Banner(e.stdout, addr, token, exampleQuery(srv.Engine().Model()))
+			server.Banner(e.stdout, addr, token, exampleQuery(srv.Engine().Model()), sqlURL(cfg, sqlAddr))
 		},
 	})
 	if err != nil {
@@ -76,6 +82,15 @@ func runServe(e *env, args []string) int {
 		return fail(e, err)
 	}
 	return exitOK
+}
+
+// sqlURL is the connection string of the SQL API, percent-encoded so psql takes it as is.
+func sqlURL(cfg config.Config, addr net.Addr) string {
+	if addr == nil {
+		return ""
+	}
+	u := url.URL{Scheme: "postgresql", User: url.UserPassword(cfg.Server.SQLUser, cfg.Server.SQLPassword), Host: addr.String(), Path: "/cubit"}
+	return u.String()
 }
 
 func randomSecret() string {

@@ -24,7 +24,9 @@ import (
 	"github.com/cubit-dev/cubit/internal/dialect"
 	"github.com/cubit-dev/cubit/internal/engine"
 	"github.com/cubit-dev/cubit/internal/model"
+	"github.com/cubit-dev/cubit/internal/pgwire"
 	"github.com/cubit-dev/cubit/internal/restapi"
+	"github.com/cubit-dev/cubit/internal/sqlapi"
 	"github.com/cubit-dev/cubit/internal/warehouse"
 )
 
@@ -37,8 +39,11 @@ type Options struct {
 	Dialect   dialect.Dialect
 	Auth      *restapi.Authenticator
 	Logger    *slog.Logger
-	// Ready, when set, receives the bound address once the listener accepts connections.
-	Ready func(addr net.Addr)
+	// SQL serves the SQL API on Config.Server.SQLListen, with Config.Server's SQL user.
+	SQL bool
+	// Ready, when set, receives the bound addresses once the listeners accept connections
+	// (sql is nil without the SQL API).
+	Ready func(http, sql net.Addr)
 }
 
 // Server is a running cubit serve.
@@ -48,6 +53,7 @@ type Server struct {
 	reloads prometheus.Counter
 	failed  prometheus.Counter
 	engines *engine.Metrics
+	sql     *sqlapi.Handler // nil without the SQL API
 	health  healthCache
 }
 
@@ -83,6 +89,12 @@ func New(opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.current.Store(engine.New(m, opt.Dialect, opt.Warehouse, s.engineConfig()))
+	if opt.SQL {
+		c := opt.Config.Server
+		s.sql = sqlapi.NewHandler(sqlapi.Options{
+			Engines: s, User: c.SQLUser, Password: c.SQLPassword, SuperUser: c.SQLSuperUser, Logger: opt.Logger,
+		})
+	}
 	return s, nil
 }
 
@@ -181,11 +193,31 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
 	}
+	var sqlServer *pgwire.Server
+	var sqlAddr net.Addr
+	sqlServed := make(chan error, 1)
+	if s.sql != nil {
+		defer s.sql.Close()
+		sqlLn, err := net.Listen("tcp", cfg.SQLListen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listening for the SQL API on %s: %w", cfg.SQLListen, err)
+		}
+		sqlAddr = sqlLn.Addr()
+		sqlServer = pgwire.NewServer(pgwire.Options{Handler: s.sql, Logger: s.opt.Logger})
+		go func() { sqlServed <- sqlServer.Serve(sqlLn) }()
+	}
 	if s.opt.Ready != nil {
-		s.opt.Ready(ln.Addr())
+		s.opt.Ready(ln.Addr(), sqlAddr)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	stop := func() error {
+		if sqlServer != nil {
+			sqlServer.Close()
+		}
+		return shutdown(srv, cfg.ShutdownTimeout)
+	}
 	for {
 		select {
 		case err := <-served:
@@ -193,15 +225,19 @@ func (s *Server) Serve(ctx context.Context) error {
 				return nil
 			}
 			return err
+		case err := <-sqlServed:
+			if err != nil && !errors.Is(err, pgwire.ErrServerClosed) {
+				s.opt.Logger.Error("the SQL API stopped", "err", err)
+			}
 		case sig := <-signals:
 			if sig == syscall.SIGHUP {
 				_ = s.Reload()
 				continue
 			}
 			s.opt.Logger.Info("shutting down", "signal", sig.String())
-			return shutdown(srv, cfg.ShutdownTimeout)
+			return stop()
 		case <-ctx.Done():
-			return shutdown(srv, cfg.ShutdownTimeout)
+			return stop()
 		}
 	}
 }
@@ -213,10 +249,14 @@ func shutdown(srv *http.Server, timeout time.Duration) error {
 }
 
 // Banner prints what a person needs to use the server: the REST base URL, a token and a
-// curl line that works when pasted.
-// example is the query of the curl line; it names a real measure of the model.
-func Banner(w io.Writer, addr net.Addr, token, example string) {
+// curl line that works when pasted (example is its query, on a real measure of the model),
+// and the SQL API's connection string when it runs.
+func Banner(w io.Writer, addr net.Addr, token, example, sqlURL string) {
 	base := "http://" + addr.String() + "/cubejs-api/v1"
-	fmt.Fprintf(w, "Cubit is serving.\n\n  REST API   %s\n  Token      %s\n\n", base, token)
+	fmt.Fprintf(w, "Cubit is serving.\n\n  REST API   %s\n  Token      %s\n", base, token)
+	if sqlURL != "" {
+		fmt.Fprintf(w, "  SQL API    psql \"%s\"\n", sqlURL)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Try it:\n\n  curl -s -X POST '%s/load' \\\n    -H 'Authorization: Bearer %s' \\\n    -H 'Content-Type: application/json' \\\n    -d '{\"query\": %s}'\n\n", base, token, example)
 }

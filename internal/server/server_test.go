@@ -88,14 +88,17 @@ func newServer(t *testing.T, cfg config.Config, dir string, wh warehouse.Warehou
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := server.New(server.Options{
+	opt := server.Options{
 		Config:    cfg,
 		LoadModel: func() (*model.Model, error) { return model.Load(dir) },
 		Warehouse: wh,
 		Dialect:   dialect.DuckDB{},
 		Auth:      auth,
-		Ready:     ready,
-	})
+	}
+	if ready != nil {
+		opt.Ready = func(addr, _ net.Addr) { ready(addr) }
+	}
+	s, err := server.New(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
