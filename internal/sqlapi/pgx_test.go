@@ -1,0 +1,101 @@
+package sqlapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cubit-dev/cubit/internal/pgwire"
+)
+
+// servePG serves the handler on a loopback port with pgwire and returns a connection
+// string for pgx.
+func servePG(t *testing.T, h *Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := pgwire.NewServer(pgwire.Options{Handler: h})
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return fmt.Sprintf("postgres://cube:secret@%s/anydb?sslmode=disable", ln.Addr())
+}
+
+// TestPGX runs the documentation's queries and a post-processed one through pgwire with
+// pgx, in the simple and the extended protocol, text and binary, and checks the numbers
+// against the raw tables.
+func TestPGX(t *testing.T) {
+	sh := openShop(t)
+	h := NewHandler(Options{Engines: fixedEngine{sh.eng}, User: "cube", Password: "secret", SuperUser: "admin"})
+	t.Cleanup(func() { h.Close() })
+	url := servePG(t, h)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeExec,
+		pgx.QueryExecModeCacheDescribe, pgx.QueryExecModeCacheStatement} {
+		t.Run(mode.String(), func(t *testing.T) {
+			cfg, err := pgx.ParseConfig(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.DefaultQueryExecMode = mode
+			cfg.RuntimeParams["application_name"] = "sqlapi-test"
+			conn, err := pgx.ConnectConfig(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(ctx)
+			if got := conn.PgConn().ParameterStatus("application_name"); got != "sqlapi-test" {
+				t.Errorf("application_name %q", got)
+			}
+			for _, d := range docsQueries {
+				rows, err := conn.Query(ctx, d.sql)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([]any, error) { return r.Values() })
+				if err != nil {
+					t.Fatalf("%s: %v", d.name, err)
+				}
+				sameRows(t, d.name, textRows(data), rawRows(t, sh.db, d.check), true)
+			}
+			// Parameters, and a post-processed statement.
+			rows, err := conn.Query(ctx, `SELECT upper(status) AS s, MEASURE(count) AS n FROM orders
+				WHERE channel = $1 AND created_at >= $2 GROUP BY 1 ORDER BY n DESC`, "web", time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([]any, error) { return r.Values() })
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameRows(t, "post", textRows(data), rawRows(t, sh.db, `SELECT upper(status), count(*) AS n FROM orders
+				WHERE channel = 'web' AND created_at >= '2024-01-01' GROUP BY 1 ORDER BY n DESC`), true)
+
+			var tz string
+			if err := conn.QueryRow(ctx, "SHOW timezone").Scan(&tz); err != nil || tz != "UTC" {
+				t.Errorf("SHOW timezone: %q, %v", tz, err)
+			}
+			_, err = conn.Exec(ctx, "SELECT stauts FROM orders")
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "42703" || pe.Hint == "" {
+				t.Errorf("unknown column: %v", err)
+			}
+		})
+	}
+
+	// A wrong user fails like a wrong password.
+	_, err := pgx.Connect(ctx, fmt.Sprintf("postgres://mallory:secret@%s/db?sslmode=disable", url[len("postgres://cube:secret@"):len(url)-len("/anydb?sslmode=disable")]))
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "28P01" {
+		t.Errorf("unknown user: %v", err)
+	}
+}
