@@ -64,9 +64,12 @@
 //     several of its values, so that no wrong number is ever returned. MIN, MAX and
 //     DISTINCT aggregates may read dimensions; other aggregates of dimensions are refused.
 //   - Statements without cube tables (SELECT 1, version(), current_setting(...)) run in
-//     DuckDB with the session functions answered here. information_schema.tables and
-//     .columns are materialised from the model; other catalog tables are not emulated yet
-//     (0A000).
+//     DuckDB with the session functions answered here. The catalog is emulated
+//     (pgcatalog.go): pg_catalog's and information_schema's tables that clients introspect
+//     are built from the model and loaded as inputs, and the PostgreSQL-only bits of
+//     their queries (reg* casts, OPERATOR(pg_catalog.~), COLLATE, pg_get_*, format_type,
+//     privileges, descriptions) rewritten on the parse tree; testdata/captures holds what
+//     psql, SQLAlchemy, psycopg2 and pgjdbc send. Other catalog tables answer 0A000.
 //
 // DuckDB runs with external access off, one connection per statement, its inputs in
 // temporary tables dropped when the statement ends.

@@ -37,7 +37,7 @@ func (p *postEngine) open() (*whduckdb.DB, error) {
 		}
 		// Once off, external access cannot be switched on again while the database runs; and
 		// the statements sent here are SELECTs, which cannot change settings anyway.
-		for _, stmt := range []string{"SET GLOBAL enable_external_access = false"} {
+		for _, stmt := range append(append([]string{}, catalogMacros...), "SET GLOBAL enable_external_access = false") {
 			if _, err := db.SQL().Exec(stmt); err != nil {
 				db.Close()
 				p.err = fmt.Errorf("post-processing engine: %s: %w", stmt, err)
@@ -58,6 +58,8 @@ func (p *postEngine) close() error {
 
 // loadedInput is an input table with its columns and rows.
 type loadedInput struct {
+	// stmts, when set, create and fill the table instead (emulated catalog tables).
+	stmts []string
 	name  string
 	names []string
 	oids  []uint32
@@ -98,6 +100,15 @@ func (p *postEngine) run(ctx context.Context, inputs []loadedInput, sqlText stri
 		}
 	}
 	for _, in := range inputs {
+		if in.stmts != nil {
+			created = append(created, in.name)
+			for _, stmt := range in.stmts {
+				if _, err := conn.ExecContext(ctx, stmt); err != nil {
+					return nil, postError(err)
+				}
+			}
+			continue
+		}
 		cols := make([]string, len(in.names))
 		for i, n := range in.names {
 			typ := duckTypes[in.oids[i]]

@@ -24,7 +24,7 @@ type postPlan struct {
 type input struct {
 	Table   string    `json:"table"`
 	Cube    *cubePlan `json:"cube,omitempty"`
-	Catalog string    `json:"catalog,omitempty"` // "tables" or "columns" of information_schema
+	Catalog string    `json:"catalog,omitempty"` // "tables" or "columns" of information_schema, or an emulated table ("pg_catalog.pg_class")
 }
 
 // planSelect rewrites a SELECT: into one Cube query when it is one, else into a postPlan
@@ -52,6 +52,9 @@ func planSelect(e *env, root *pg.Node) (any, error) {
 	if err := p.selectStmt(tree.GetSelectStmt(), nil); err != nil {
 		return nil, err
 	}
+	if err := p.catalogExprs(tree); err != nil {
+		return nil, err
+	}
 	args, err := p.finish(tree)
 	if err != nil {
 		return nil, err
@@ -65,8 +68,9 @@ func planSelect(e *env, root *pg.Node) (any, error) {
 
 // postBuilder rewrites a statement tree in place for the post-processing engine.
 type postBuilder struct {
-	env    *env
-	inputs []*input
+	env       *env
+	inputs    []*input
+	catInputs map[string]string // emulated catalog tables already added, by key
 }
 
 func (p *postBuilder) addInput(in *input) string {
@@ -218,6 +222,22 @@ func (p *postBuilder) fromItem(n *pg.Node, ctes map[string]bool) error {
 		}
 		return p.exprs(ctes, v.JoinExpr.Quals)
 	case *pg.Node_RangeFunction:
+		// generate_series and unnest read no table: DuckDB has them (catalog queries use them).
+		rf := v.RangeFunction
+		if !rf.Lateral && !rf.Ordinality && !rf.IsRowsfrom && len(rf.Functions) == 1 {
+			if l := rf.Functions[0].GetList(); l != nil && len(l.Items) > 0 {
+				if fc := l.Items[0].GetFuncCall(); fc != nil {
+					switch funcName(fc) {
+					case "generate_series", "unnest":
+						// As in PostgreSQL, the alias of a one-column function names its column too.
+						if rf.Alias != nil && len(rf.Alias.Colnames) == 0 {
+							rf.Alias.Colnames = []*pg.Node{strNode(rf.Alias.Aliasname)}
+						}
+						return p.exprs(ctes, fc.Args...)
+					}
+				}
+			}
+		}
 		return unsupported("functions in FROM", "select from cube tables")
 	}
 	return unsupported("FROM item "+nodeText(n), "")
@@ -231,11 +251,15 @@ func (p *postBuilder) relation(rv *pg.RangeVar, ctes map[string]bool) error {
 	if schema == "" && ctes[name] {
 		return nil
 	}
-	if schema == "information_schema" && (name == "tables" || name == "columns") {
+	if key := catalogKey(schema, name); key != "" {
 		if rv.Alias == nil {
 			rv.Alias = &pg.Alias{Aliasname: rv.Relname}
 		}
-		rv.Relname = p.addInput(&input{Catalog: name})
+		if key == "tables" || key == "columns" {
+			rv.Relname = p.addInput(&input{Catalog: key})
+		} else {
+			rv.Relname = p.catalogInput(key)
+		}
 		rv.Schemaname, rv.Catalogname = "", ""
 		return nil
 	}
@@ -244,7 +268,7 @@ func (p *postBuilder) relation(rv *pg.RangeVar, ctes map[string]bool) error {
 		full = rv.Schemaname + "." + rv.Relname
 	}
 	if schema == "pg_catalog" || schema == "information_schema" || (schema == "" && catalogSchemaTable(name)) {
-		return unsupported("catalog table "+full, "only information_schema.tables and information_schema.columns are emulated so far; query the cube tables of schema public")
+		return unsupported("catalog table "+full, "this catalog table is not emulated; query the cube tables of schema public")
 	}
 	return undefinedTable(full, p.env.cat.tableNames())
 }

@@ -248,7 +248,7 @@ func (s *session) planColumns(ctx context.Context, e *env, plan any) ([]pgwire.C
 	case *postPlan:
 		inputs := make([]loadedInput, len(p.Inputs))
 		for i, in := range p.Inputs {
-			inputs[i] = describedInput(e.cat, in, s.database)
+			inputs[i] = s.describedInput(e.cat, in)
 		}
 		res, err := s.h.post.run(ctx, inputs, p.SQL, p.Args, s.postZone())
 		if err != nil {
@@ -259,8 +259,13 @@ func (s *session) planColumns(ctx context.Context, e *env, plan any) ([]pgwire.C
 	return nil, nil
 }
 
-// describedInput is an input table without rows.
-func describedInput(cat *catalog, in *input, database string) loadedInput {
+// describedInput is an input table without rows (but for the emulated catalog tables,
+// which come with theirs).
+func (s *session) describedInput(cat *catalog, in *input) loadedInput {
+	database := s.database
+	if catTables[in.Catalog] != nil {
+		return catalogTableInput(&catEnv{cat: cat, user: s.user, database: s.database, pid: s.pid, settings: s.settings.all()}, in.Catalog, in.Table)
+	}
 	if in.Cube != nil {
 		li := loadedInput{name: in.Table}
 		for i, c := range in.Cube.Columns {
@@ -368,12 +373,12 @@ func (s *session) selectRows(ctx context.Context, st *statement, n *pg.Node, par
 	case *postPlan:
 		inputs := make([]loadedInput, len(p.Inputs))
 		for i, in := range p.Inputs {
-			li := describedInput(cat, in, s.database)
+			li := s.describedInput(cat, in)
 			if in.Cube != nil {
 				if li.rows, err = runCube(ctx, eng, in.Cube); err != nil {
 					return nil, err
 				}
-			} else {
+			} else if li.stmts == nil {
 				_, _, li.rows = catalogRows(cat, in.Catalog, s.database)
 			}
 			inputs[i] = li

@@ -312,7 +312,11 @@ func TestInformationSchema(t *testing.T) {
 		{"price", "double precision", "8"}, {"created_at", "timestamp without time zone", "9"}, {"premium", "boolean", "10"},
 		{"__user", "text", "11"}, {"__cubeJoinField", "text", "12"}}
 	sameRows(t, "columns", got, want, true)
-	_, err := run(t, s, "SELECT * FROM pg_catalog.pg_class")
+	res = mustRun(t, s, "SELECT relname FROM pg_catalog.pg_class WHERE relkind = 'v' ORDER BY 1")
+	if got := textRows(res.rows); len(got) != 2 || got[0][0] != "orders_view" {
+		t.Errorf("pg_class views %v", got)
+	}
+	_, err := run(t, s, "SELECT * FROM pg_catalog.pg_shdepend")
 	wantCode(t, err, "0A000")
 }
 
