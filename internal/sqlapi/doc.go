@@ -71,6 +71,13 @@
 //     privileges, descriptions) rewritten on the parse tree; testdata/captures holds what
 //     psql, SQLAlchemy, psycopg2 and pgjdbc send. Other catalog tables answer 0A000.
 //
+// # Cursors
+//
+// DECLARE ... CURSOR, FETCH, MOVE and CLOSE work as in PostgreSQL (cursor.go), for
+// psycopg2's named cursors and the BI tools that page through results: the SELECT runs at
+// DECLARE and its rows stay in the session until CLOSE or the end of the transaction (WITH
+// HOLD: past COMMIT); pg_cursors lists them. Backward moves need SCROLL; BINARY is refused.
+//
 // DuckDB runs with external access off, one connection per statement, its inputs in
 // temporary tables dropped when the statement ends.
 package sqlapi

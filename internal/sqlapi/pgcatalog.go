@@ -41,6 +41,7 @@ type catEnv struct {
 	database string
 	pid      uint32
 	settings [][]any // name, value, description
+	cursors  [][]any // pg_cursors' rows
 }
 
 // catTable is an emulated catalog table.
@@ -305,6 +306,8 @@ var catTables = map[string]*catTable{
 		"prosupport t, prokind t, prosecdef b, proleakproof b, proisstrict b, proretset b, provolatile t, proparallel t, " +
 		"pronargs i2, pronargdefaults i2, prorettype o, proargtypes o[], proallargtypes o[], proargmodes t[], proargnames t[], " +
 		"proargdefaults t, protrftypes o[], prosrc t, probin t, prosqlbody t, proconfig t[], proacl t[]"), empty},
+	"pg_catalog.pg_cursors": {cols("name t, statement t, is_holdable b, is_binary b, is_scrollable b, creation_time ts"),
+		func(e *catEnv) [][]any { return e.cursors }},
 	"pg_catalog.pg_inherits": {cols("inhrelid o, inhparent o, inhseqno i4, inhdetachpending b"), empty},
 	"pg_catalog.pg_tablespace": {cols("oid o, spcname t, spcowner o, spcacl t[], spcoptions t[]"), func(e *catEnv) [][]any {
 		return [][]any{{1663, "pg_default", oidOwner, nil, nil}, {1664, "pg_global", oidOwner, nil, nil}}

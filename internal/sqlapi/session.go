@@ -25,6 +25,9 @@ type session struct {
 	// LOCAL changed, restored by COMMIT too.
 	txSettings settings
 	local      map[string]bool
+
+	// cursors are the open SQL cursors, by name (cursor.go).
+	cursors map[string]*cursor
 }
 
 var _ pgwire.Session = (*session)(nil)
@@ -41,7 +44,7 @@ func (s *session) TxStatus() byte {
 	return 'I'
 }
 
-func (s *session) Close() {}
+func (s *session) Close() { s.cursors = nil }
 
 // Prepare parses one statement for the extended protocol and describes its result.
 func (s *session) Prepare(ctx context.Context, sql string, paramTypes []uint32) (pgwire.Statement, error) {
@@ -221,6 +224,15 @@ func (s *session) describeNode(ctx context.Context, n *pg.Node) ([]pgwire.Column
 		return cols, inferred, err
 	case *pg.Node_ExplainStmt:
 		return []pgwire.Column{{Name: "QUERY PLAN", Type: oidText}}, inferred, nil
+	case *pg.Node_FetchStmt:
+		cols, err := s.fetchColumns(v.FetchStmt)
+		return cols, inferred, err
+	case *pg.Node_DeclareCursorStmt:
+		// The parameters of the cursor's SELECT are typed as the SELECT's.
+		if q := v.DeclareCursorStmt.Query; q.GetSelectStmt() != nil && maxParam(q) > 0 {
+			_, in, err := s.describeNode(ctx, q)
+			return nil, in, err
+		}
 	case *pg.Node_VariableShowStmt:
 		if strings.EqualFold(v.VariableShowStmt.Name, "all") {
 			return []pgwire.Column{{Name: "name", Type: oidText}, {Name: "setting", Type: oidText}, {Name: "description", Type: oidText}}, inferred, nil
@@ -264,7 +276,7 @@ func (s *session) planColumns(ctx context.Context, e *env, plan any) ([]pgwire.C
 func (s *session) describedInput(cat *catalog, in *input) loadedInput {
 	database := s.database
 	if catTables[in.Catalog] != nil {
-		return catalogTableInput(&catEnv{cat: cat, user: s.user, database: s.database, pid: s.pid, settings: s.settings.all()}, in.Catalog, in.Table)
+		return catalogTableInput(&catEnv{cat: cat, user: s.user, database: s.database, pid: s.pid, settings: s.settings.all(), cursors: s.cursorRows()}, in.Catalog, in.Table)
 	}
 	if in.Cube != nil {
 		li := loadedInput{name: in.Table}
@@ -319,6 +331,12 @@ func (s *session) execute(ctx context.Context, st *statement, params []any) (pgw
 		return s.show(v.VariableShowStmt.Name)
 	case *pg.Node_TransactionStmt:
 		return s.transaction(v.TransactionStmt)
+	case *pg.Node_DeclareCursorStmt:
+		return s.declareCursor(ctx, st, v.DeclareCursorStmt, params)
+	case *pg.Node_FetchStmt:
+		return s.fetch(v.FetchStmt)
+	case *pg.Node_ClosePortalStmt:
+		return s.closeCursor(v.ClosePortalStmt)
 	case *pg.Node_DiscardStmt:
 		switch v.DiscardStmt.Target {
 		case pg.DiscardMode_DISCARD_ALL:
@@ -326,6 +344,7 @@ func (s *session) execute(ctx context.Context, st *statement, params []any) (pgw
 				return nil, sqlErr("25001", "DISCARD ALL cannot run inside a transaction block")
 			}
 			s.settings = defaultSettings(s.user)
+			s.cursors = nil
 			return &rows{tag: "DISCARD ALL"}, nil
 		case pg.DiscardMode_DISCARD_PLANS:
 			return &rows{tag: "DISCARD PLANS"}, nil
@@ -340,7 +359,7 @@ func (s *session) execute(ctx context.Context, st *statement, params []any) (pgw
 		}
 		return &rows{tag: "DEALLOCATE"}, nil
 	}
-	return nil, unsupported(statementName(n), "the SQL API answers SELECT (and SET, SHOW, BEGIN, COMMIT, EXPLAIN) over the cube tables; it is read-only")
+	return nil, unsupported(statementName(n), "the SQL API answers SELECT (and SET, SHOW, BEGIN, COMMIT, EXPLAIN, DECLARE/FETCH/CLOSE cursors) over the cube tables; it is read-only")
 }
 
 // statementName names a statement kind for an error message: "InsertStmt" → "INSERT".
@@ -533,6 +552,7 @@ func (s *session) endTx(commit bool) {
 	if !s.inTx {
 		return
 	}
+	s.endTxCursors(commit)
 	if commit {
 		for name := range s.local {
 			if v, ok := s.txSettings[name]; ok {
