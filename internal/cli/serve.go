@@ -22,6 +22,9 @@ func runServe(e *env, args []string) int {
 	var cf commonFlags
 	fs.StringVar(&cf.model, "model", "", "model folder holding cubes/ and views/ (default $CUBEJS_SCHEMA_PATH, else the embedded demo)")
 	listen := fs.String("listen", "", "HTTP address (default 127.0.0.1:4000; PORT sets the port)")
+	sqlListen := fs.String("sql-listen", "", "SQL API address (default 127.0.0.1:15432; CUBEJS_PG_SQL_PORT sets the port)")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate: HTTPS for the REST API, TLS for the SQL API ($CUBIT_TLS_CERT)")
+	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert ($CUBIT_TLS_KEY)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if _, err := parse(fs, args); err != nil {
 		return exitUsage
@@ -32,6 +35,12 @@ func runServe(e *env, args []string) int {
 	}
 	if *listen != "" {
 		cfg.Server.Listen = *listen
+	}
+	if *sqlListen != "" {
+		cfg.Server.SQLListen = *sqlListen
+	}
+	if *tlsCert != "" || *tlsKey != "" {
+		cfg.Server.TLSCert, cfg.Server.TLSKey = *tlsCert, *tlsKey
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -72,7 +81,7 @@ func runServe(e *env, args []string) int {
 				logger.Error("minting the banner token", "err", err)
 				return
 			}
-			server.Banner(e.stdout, addr, token, exampleQuery(srv.Engine().Model()), sqlURL(cfg, sqlAddr))
+			server.Banner(e.stdout, addr, cfg.Server.TLSCert != "", token, exampleQuery(srv.Engine().Model()), sqlURL(cfg, sqlAddr))
 		},
 	})
 	if err != nil {
@@ -90,6 +99,9 @@ func sqlURL(cfg config.Config, addr net.Addr) string {
 		return ""
 	}
 	u := url.URL{Scheme: "postgresql", User: url.UserPassword(cfg.Server.SQLUser, cfg.Server.SQLPassword), Host: addr.String(), Path: "/cubit"}
+	if cfg.Server.TLSCert != "" {
+		u.RawQuery = "sslmode=require"
+	}
 	return u.String()
 }
 

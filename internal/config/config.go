@@ -79,6 +79,11 @@ type Server struct {
 	SQLUser, SQLPassword string
 	// SQLSuperUser may switch the security context with __user (CUBEJS_SQL_SUPER_USER).
 	SQLSuperUser string
+
+	// TLSCert and TLSKey are PEM files (--tls-cert, --tls-key; CUBIT_TLS_CERT,
+	// CUBIT_TLS_KEY). With them the REST API serves HTTPS and the SQL API accepts TLS
+	// (SSLRequest), which also allows cleartext passwords.
+	TLSCert, TLSKey string
 }
 
 // FromEnv reads Cube's variables.
@@ -155,6 +160,8 @@ func serverFromEnv(getenv func(string) string) (Server, error) {
 		SQLUser:         "cube",
 		SQLPassword:     getenv("CUBEJS_SQL_PASSWORD"),
 		SQLSuperUser:    getenv("CUBEJS_SQL_SUPER_USER"),
+		TLSCert:         getenv("CUBIT_TLS_CERT"),
+		TLSKey:          getenv("CUBIT_TLS_KEY"),
 	}
 	if u := getenv("CUBEJS_SQL_USER"); u != "" {
 		s.SQLUser = u

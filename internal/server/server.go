@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -189,9 +190,16 @@ func (s *Server) Serve(ctx context.Context) error {
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(signals)
+	tlsConfig, err := loadTLS(cfg)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	var sqlServer *pgwire.Server
 	var sqlAddr net.Addr
@@ -204,7 +212,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			return fmt.Errorf("listening for the SQL API on %s: %w", cfg.SQLListen, err)
 		}
 		sqlAddr = sqlLn.Addr()
-		sqlServer = pgwire.NewServer(pgwire.Options{Handler: s.sql, Logger: s.opt.Logger})
+		sqlServer = pgwire.NewServer(pgwire.Options{Handler: s.sql, Logger: s.opt.Logger, TLSConfig: tlsConfig})
 		go func() { sqlServed <- sqlServer.Serve(sqlLn) }()
 	}
 	if s.opt.Ready != nil {
@@ -242,6 +250,18 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 }
 
+// loadTLS reads the configured certificate, or returns nil when none is configured.
+func loadTLS(cfg config.Server) (*tls.Config, error) {
+	if cfg.TLSCert == "" && cfg.TLSKey == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("loading the TLS certificate (--tls-cert %s, --tls-key %s): %w", cfg.TLSCert, cfg.TLSKey, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
 func shutdown(srv *http.Server, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -251,8 +271,12 @@ func shutdown(srv *http.Server, timeout time.Duration) error {
 // Banner prints what a person needs to use the server: the REST base URL, a token and a
 // curl line that works when pasted (example is its query, on a real measure of the model),
 // and the SQL API's connection string when it runs.
-func Banner(w io.Writer, addr net.Addr, token, example, sqlURL string) {
-	base := "http://" + addr.String() + "/cubejs-api/v1"
+func Banner(w io.Writer, addr net.Addr, https bool, token, example, sqlURL string) {
+	scheme := "http://"
+	if https {
+		scheme = "https://"
+	}
+	base := scheme + addr.String() + "/cubejs-api/v1"
 	fmt.Fprintf(w, "Cubit is serving.\n\n  REST API   %s\n  Token      %s\n", base, token)
 	if sqlURL != "" {
 		fmt.Fprintf(w, "  SQL API    psql \"%s\"\n", sqlURL)
