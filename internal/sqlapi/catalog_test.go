@@ -2,6 +2,7 @@ package sqlapi
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,6 +172,75 @@ func TestCatalogRows(t *testing.T) {
 	}
 }
 
+// TestCatalogPrimaryKeys checks that a cube's primary key is an index and a constraint
+// for the captured clients, and that views and cubes with a hidden key have none.
+func TestCatalogPrimaryKeys(t *testing.T) {
+	sh := openShop(t)
+	_, s := newTestSession(t, sh.eng, "cube")
+	cat := s.h.catalog(sh.eng)
+	runOn := func(st capturedStatement, table string) string {
+		t.Helper()
+		tb := cat.table(table)
+		if tb == nil {
+			t.Fatalf("no table %s", table)
+		}
+		sql := strings.ReplaceAll(st.sql, capturedOrdersOID, strconv.Itoa(int(tb.OID)))
+		sql = strings.ReplaceAll(sql, "'orders'", "'"+table+"'")
+		return fmt.Sprint(textRows(mustRun(t, s, sql, st.params...).rows))
+	}
+	// SQLAlchemy's get_pk_constraint: the key's columns in order, then its name.
+	pkCols := findCaptured(t, "sqlalchemy", "generate_subscripts(ix.indkey, 1)")
+	pkName := findCaptured(t, "sqlalchemy", "r.contype = 'p'")
+	// pgjdbc's getPrimaryKeys.
+	jdbc := findCaptured(t, "pgjdbc", "AS PK_NAME")
+	// psql \d orders: the indexes.
+	psqlIdx := findCaptured(t, "psql", "pg_get_indexdef(i.indexrelid, 0, true)")
+	for _, c := range []struct {
+		table                     string
+		cols, name, jdbc, psqlIdx string
+	}{
+		{"orders", "[[id]]", "[[orders_pkey]]", "[[NULL public orders id 1 orders_pkey]]",
+			"[[orders_pkey true true false true CREATE UNIQUE INDEX orders_pkey ON public.orders USING btree (id) PRIMARY KEY (id) p false false false 0]]"},
+		{"daily_sales", "[[channel] [day]]", "[[daily_sales_pkey]]",
+			"[[NULL public daily_sales channel 1 daily_sales_pkey] [NULL public daily_sales day 2 daily_sales_pkey]]",
+			"[[daily_sales_pkey true true false true CREATE UNIQUE INDEX daily_sales_pkey ON public.daily_sales USING btree (channel, day) PRIMARY KEY (channel, day) p false false false 0]]"},
+		// products.id is not public; views have no keys.
+		{"products", "[]", "[]", "[]", "[]"},
+		{"orders_view", "[]", "[]", "[]", "[]"},
+	} {
+		for _, q := range []struct {
+			what string
+			st   capturedStatement
+			want string
+		}{{"SQLAlchemy pk columns", pkCols, c.cols}, {"SQLAlchemy pk name", pkName, c.name},
+			{"JDBC getPrimaryKeys", jdbc, c.jdbc}, {"psql indexes", psqlIdx, c.psqlIdx}} {
+			if got := runOn(q.st, c.table); got != q.want {
+				t.Errorf("%s of %s = %s, want %s", q.what, c.table, got, q.want)
+			}
+		}
+	}
+	// information_schema, the index in pg_class, the definitions.
+	for _, c := range []struct{ sql, want string }{
+		{"SELECT tc.constraint_name, k.column_name, k.ordinal_position FROM information_schema.table_constraints tc " +
+			"JOIN information_schema.key_column_usage k ON k.constraint_name = tc.constraint_name AND k.table_name = tc.table_name " +
+			"WHERE tc.table_schema = 'public' AND tc.table_name = 'daily_sales' AND tc.constraint_type = 'PRIMARY KEY' ORDER BY 3",
+			"[[daily_sales_pkey channel 1] [daily_sales_pkey day 2]]"},
+		{"SELECT table_name FROM information_schema.table_constraints ORDER BY 1", "[[daily_sales] [line_items] [orders] [users]]"},
+		{"SELECT c.relname, c.relkind, am.amname, i.indkey, t.relname, t.relhasindex FROM pg_class c JOIN pg_am am ON am.oid = c.relam " +
+			"JOIN pg_index i ON i.indexrelid = c.oid JOIN pg_class t ON t.oid = i.indrelid WHERE c.relname = 'orders_pkey'",
+			"[[orders_pkey i btree [" + strconv.Itoa(int(cat.table("orders").column("id").Attr)) + "] orders true]]"},
+		{"SELECT pg_get_indexdef('orders_pkey'::regclass), pg_get_indexdef('orders_pkey'::regclass::oid, 1, true), " +
+			"pg_get_constraintdef(oid), pg_get_constraintdef(oid, true), pg_get_indexdef(0), pg_get_constraintdef(NULL) " +
+			"FROM pg_constraint WHERE conname = 'orders_pkey'",
+			"[[CREATE UNIQUE INDEX orders_pkey ON public.orders USING btree (id) id PRIMARY KEY (id) PRIMARY KEY (id) NULL NULL]]"},
+		{"SELECT relhasindex FROM pg_class WHERE relname IN ('products', 'orders_view')", "[[false] [false]]"},
+	} {
+		if got := fmt.Sprint(textRows(mustRun(t, s, c.sql).rows)); got != c.want {
+			t.Errorf("%s\n= %s, want %s", c.sql, got, c.want)
+		}
+	}
+}
+
 // TestPsqlCatalog runs psql's \d, \dt and \d orders against a pgwire server.
 func TestPsqlCatalog(t *testing.T) {
 	psql, err := exec.LookPath("psql")
@@ -191,7 +261,11 @@ func TestPsqlCatalog(t *testing.T) {
 	}{
 		{`\d`, []string{"List of relations", "orders", "table"}},
 		{`\dt`, []string{"List of relations", " orders ", "| table | cube"}},
-		{`\d orders`, []string{`Table "public.orders"`, orders.Columns[0].Name + " ", typeNames[orders.Columns[0].OID]}},
+		{`\d orders`, []string{`Table "public.orders"`, orders.Columns[0].Name + " ", typeNames[orders.Columns[0].OID],
+			"Indexes:", `"orders_pkey" PRIMARY KEY, btree (id)`}},
+		{`\d daily_sales`, []string{"Indexes:", `"daily_sales_pkey" PRIMARY KEY, btree (channel, day)`}},
+		{`\di`, []string{" orders_pkey ", "| index | cube  | orders"}},
+		{`\d orders_pkey`, []string{`Index "public.orders_pkey"`, "primary key, btree, for table \"public.orders\""}},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		cmd := exec.CommandContext(ctx, psql, "-X", "-c", c.cmd, connStr)

@@ -69,7 +69,9 @@
 //     are built from the model and loaded as inputs, and the PostgreSQL-only bits of
 //     their queries (reg* casts, OPERATOR(pg_catalog.~), COLLATE, pg_get_*, format_type,
 //     privileges, descriptions) rewritten on the parse tree; testdata/captures holds what
-//     psql, SQLAlchemy, psycopg2 and pgjdbc send. Other catalog tables answer 0A000.
+//     psql, SQLAlchemy, psycopg2 and pgjdbc send. A cube whose primary-key dimensions are
+//     all columns of its table has a primary key: index and constraint <cube>_pkey
+//     (pgkeys.go). Other catalog tables answer 0A000.
 //
 // # Cursors
 //

@@ -17,7 +17,8 @@ import (
 // queries, as temporary tables of the post-processing engine; the statement is rewritten
 // on its parse tree to read them, with the PostgreSQL functions and casts those queries
 // use replaced by what DuckDB understands. Cubes are tables (relkind 'r') and views views
-// ('v') of schema public; there are no indexes, constraints, defaults or functions.
+// ('v') of schema public; a cube's primary key is an index and a constraint (pgkeys.go);
+// there are no other indexes or constraints, nor defaults or functions.
 
 // OIDs of the emulated namespaces, relations and owners.
 const (
@@ -188,10 +189,11 @@ var catTables = map[string]*catTable{
 			if relkind(t) == "v" {
 				am = 0
 			}
-			rows = append(rows, []any{t.OID, t.Name, oidNspPublic, 0, 0, oidOwner, am, 0, 0, 0, -1.0, 0, 0, false, false,
+			hasIndex := e.cat.primaryKey(t) != nil
+			rows = append(rows, []any{t.OID, t.Name, oidNspPublic, 0, 0, oidOwner, am, 0, 0, 0, -1.0, 0, 0, hasIndex, false,
 				"p", relkind(t), len(t.Columns), 0, false, false, false, false, false, true, "d", false, 0, "0", "0", nil, nil, nil})
 		}
-		return rows
+		return append(rows, pkeyCatalogRows(e, "pg_catalog.pg_class")...)
 	}},
 	"pg_catalog.pg_attribute": {cols("attrelid o, attname t, atttypid o, attstattarget i4, attlen i2, attnum i2, attndims i4, " +
 		"attcacheoff i4, atttypmod i4, attbyval b, attalign t, attstorage t, attcompression t, attnotnull b, atthasdef b, " +
@@ -209,7 +211,7 @@ var catTables = map[string]*catTable{
 					false, "", "", false, true, 0, coll, nil, nil, nil, nil})
 			}
 		}
-		return rows
+		return append(rows, pkeyCatalogRows(e, "pg_catalog.pg_attribute")...)
 	}},
 	"pg_catalog.pg_type": {cols("oid o, typname t, typnamespace o, typowner o, typlen i2, typbyval b, typtype t, typcategory t, " +
 		"typispreferred b, typisdefined b, typdelim t, typrelid o, typsubscript t, typelem o, typarray o, typinput t, typoutput t, " +
@@ -233,11 +235,12 @@ var catTables = map[string]*catTable{
 	}},
 	"pg_catalog.pg_index": {cols("indexrelid o, indrelid o, indnatts i2, indnkeyatts i2, indisunique b, indnullsnotdistinct b, " +
 		"indisprimary b, indisexclusion b, indimmediate b, indisclustered b, indisvalid b, indcheckxmin b, indisready b, " +
-		"indislive b, indisreplident b, indkey i2[], indcollation o[], indclass o[], indoption i2[], indexprs t, indpred t"), empty},
+		"indislive b, indisreplident b, indkey i2[], indcollation o[], indclass o[], indoption i2[], indexprs t, indpred t"),
+		pkeyRows("pg_catalog.pg_index")},
 	"pg_catalog.pg_constraint": {cols("oid o, conname t, connamespace o, contype t, condeferrable b, condeferred b, convalidated b, " +
 		"conrelid o, contypid o, conindid o, conparentid o, confrelid o, confupdtype t, confdeltype t, confmatchtype t, " +
 		"conislocal b, coninhcount i4, connoinherit b, conkey i2[], confkey i2[], conpfeqop o[], conppeqop o[], conffeqop o[], " +
-		"confdelsetcols i2[], conexclop o[], conbin t"), empty},
+		"confdelsetcols i2[], conexclop o[], conbin t"), pkeyRows("pg_catalog.pg_constraint")},
 	"pg_catalog.pg_description": {cols("objoid o, classoid o, objsubid i4, description t"), func(e *catEnv) [][]any {
 		var rows [][]any
 		for _, t := range e.cat.tables {
@@ -289,7 +292,7 @@ var catTables = map[string]*catTable{
 			var rows [][]any
 			for _, t := range e.cat.tables {
 				if relkind(t) == "r" {
-					rows = append(rows, []any{"public", t.Name, e.user, nil, false, false, false, false})
+					rows = append(rows, []any{"public", t.Name, e.user, nil, e.cat.primaryKey(t) != nil, false, false, false})
 				}
 			}
 			return rows
@@ -355,13 +358,15 @@ var catTables = map[string]*catTable{
 		return rows
 	}},
 	"information_schema.key_column_usage": {cols("constraint_catalog t, constraint_schema t, constraint_name t, table_catalog t, " +
-		"table_schema t, table_name t, column_name t, ordinal_position i4, position_in_unique_constraint i4"), empty},
+		"table_schema t, table_name t, column_name t, ordinal_position i4, position_in_unique_constraint i4"),
+		pkeyRows("information_schema.key_column_usage")},
 	"information_schema.table_constraints": {cols("constraint_catalog t, constraint_schema t, constraint_name t, table_catalog t, " +
-		"table_schema t, table_name t, constraint_type t, is_deferrable t, initially_deferred t, enforced t, nulls_distinct t"), empty},
+		"table_schema t, table_name t, constraint_type t, is_deferrable t, initially_deferred t, enforced t, nulls_distinct t"),
+		pkeyRows("information_schema.table_constraints")},
 	"information_schema.referential_constraints": {cols("constraint_catalog t, constraint_schema t, constraint_name t, " +
 		"unique_constraint_catalog t, unique_constraint_schema t, unique_constraint_name t, match_option t, update_rule t, delete_rule t"), empty},
 	"information_schema.constraint_column_usage": {cols("table_catalog t, table_schema t, table_name t, column_name t, " +
-		"constraint_catalog t, constraint_schema t, constraint_name t"), empty},
+		"constraint_catalog t, constraint_schema t, constraint_name t"), pkeyRows("information_schema.constraint_column_usage")},
 	"information_schema.routines": {cols("specific_catalog t, specific_schema t, specific_name t, routine_catalog t, routine_schema t, routine_name t, routine_type t, data_type t"), empty},
 }
 
@@ -475,16 +480,16 @@ var macroFuncs = map[string]bool{"format_type": true, "quote_ident": true, "_pg_
 	"array_to_string": true}
 
 // constFuncs are functions answered with a constant: true for visibility and privileges,
-// NULL for the definitions of objects the catalog never has (defaults, indexes,
-// constraints, sequences, functions).
+// NULL for the definitions of objects the catalog never has (defaults, sequences,
+// functions). pg_get_indexdef and pg_get_constraintdef answer the primary keys'.
 var constFuncs = map[string]func() *pg.Node{
 	"pg_table_is_visible": trueConst, "pg_type_is_visible": trueConst, "pg_function_is_visible": trueConst,
 	"has_table_privilege": trueConst, "has_schema_privilege": trueConst, "has_database_privilege": trueConst,
 	"has_column_privilege": trueConst, "has_any_column_privilege": trueConst, "pg_has_role": trueConst,
 	"pg_relation_is_publishable": falseConst,
 	"pg_encoding_to_char":        func() *pg.Node { return stringConst("UTF8") },
-	"pg_get_expr":                nullText, "pg_get_indexdef": nullText, "pg_get_constraintdef": nullText,
-	"pg_get_serial_sequence": nullText, "pg_get_statisticsobjdef_columns": nullText,
+	"pg_get_expr":                nullText,
+	"pg_get_serial_sequence":     nullText, "pg_get_statisticsobjdef_columns": nullText,
 	"pg_get_function_result": nullText, "pg_get_function_arguments": nullText,
 	"pg_get_function_identity_arguments": nullText, "pg_get_viewdef": nullText, "pg_get_triggerdef": nullText,
 	"pg_get_ruledef": nullText, "json_build_object": nullText, "pg_get_partkeydef": nullText,
@@ -631,6 +636,16 @@ func (p *postBuilder) catalogExprs(root *pg.Node) error {
 				return false
 			}
 			switch name {
+			case "pg_get_indexdef", "pg_get_constraintdef":
+				for _, a := range fc.Args {
+					p.catalogExprs(a)
+				}
+				if name == "pg_get_indexdef" {
+					x.Node = p.indexDefExpr(fc.Args).Node
+				} else {
+					x.Node = p.constraintDefExpr(fc.Args).Node
+				}
+				return false
 			case "pg_get_userbyid":
 				x.Node = stringConst(p.env.user).Node
 				return false
@@ -711,6 +726,11 @@ func (p *postBuilder) regclassOID(s string) int {
 	}
 	if t := p.env.cat.table(name); t != nil {
 		return int(t.OID)
+	}
+	for _, k := range p.env.cat.primaryKeys() {
+		if strings.EqualFold(k.name, name) {
+			return k.index
+		}
 	}
 	return 0
 }
