@@ -138,13 +138,12 @@ func decodeMembers(n *node, path string, withGranularity bool) ([]string, error)
 	}
 	out := make([]string, len(n.items))
 	for i, item := range n.items {
-		p := fmt.Sprintf("%s[%d]", path, i)
 		if item.kind != kindString {
-			return nil, typeError(p, "a string", item)
+			return nil, typeError(indexPath(path, i), "a string", item)
 		}
 		parts := memberParts(item.text)
 		if parts != 2 && !(withGranularity && parts == 3) {
-			return nil, badMember(p, item.text, withGranularity)
+			return nil, badMember(indexPath(path, i), item.text, withGranularity)
 		}
 		out[i] = item.text
 	}
@@ -159,7 +158,7 @@ func decodeTimeDimensions(n *node, path string) ([]TimeDimension, error) {
 	out := make([]TimeDimension, len(n.items))
 	compared := false
 	for i, item := range n.items {
-		td, err := decodeTimeDimension(item, fmt.Sprintf("%s[%d]", path, i))
+		td, err := decodeTimeDimension(item, indexPath(path, i))
 		if err != nil {
 			return nil, err
 		}
@@ -260,7 +259,7 @@ func decodeCompareDateRange(n *node, path string) ([]DateRange, error) {
 	}
 	out := make([]DateRange, len(n.items))
 	for i, item := range n.items {
-		r, err := decodeDateRange(item, fmt.Sprintf("%s[%d]", path, i))
+		r, err := decodeDateRange(item, indexPath(path, i))
 		if err != nil {
 			return nil, err
 		}
@@ -277,7 +276,7 @@ func decodeFilters(n *node, path string) ([]Filter, error) {
 	}
 	out := make([]Filter, len(n.items)) // never nil: an empty group is still a group
 	for i, item := range n.items {
-		f, err := decodeFilter(item, fmt.Sprintf("%s[%d]", path, i))
+		f, err := decodeFilter(item, indexPath(path, i))
 		if err != nil {
 			return nil, err
 		}
@@ -386,6 +385,10 @@ func decodeOrder(n *node, path string) (Order, error) {
 	switch n.kind {
 	case kindObject:
 		for i, key := range n.keys {
+			if dir := n.items[i]; isOrderID(key) && dir.kind == kindString && (dir.text == "asc" || dir.text == "desc") {
+				o.Items = append(o.Items, OrderItem{ID: key, Desc: dir.text == "desc"}) // as orderItem would
+				continue
+			}
 			p := fmt.Sprintf("%s[%q]", path, key)
 			item, err := orderItem(key, n.items[i], p, p)
 			if err != nil {
@@ -395,7 +398,7 @@ func decodeOrder(n *node, path string) (Order, error) {
 		}
 	case kindArray:
 		for i, el := range n.items {
-			item, err := decodeOrderElement(el, fmt.Sprintf("%s[%d]", path, i))
+			item, err := decodeOrderElement(el, indexPath(path, i))
 			if err != nil {
 				return Order{}, err
 			}
@@ -575,6 +578,12 @@ func isIdent(s string) bool { return memberParts(s) == 1 }
 
 func isIdentByte(c byte) bool {
 	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// indexPath is the path of element i of the array at path: fmt.Sprintf("%s[%d]", path, i),
+// for less.
+func indexPath(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
 }
 
 func badMember(path, got string, withGranularity bool) error {

@@ -59,7 +59,20 @@ func (n *node) describe() string {
 }
 
 // parseTree parses one JSON value and rejects trailing data and duplicate object keys.
+//
+// A small scanner over the bytes (fastparse.go) handles well-formed input; whenever it meets
+// anything it does not accept (malformed JSON, a duplicate key, too deep a nesting), the
+// input is parsed again with encoding/json's Decoder below, so that errors are exactly
+// those of the strict decoder.
 func parseTree(data []byte) (*node, error) {
+	if n, ok := fastParse(data); ok {
+		return n, nil
+	}
+	return parseTreeSlow(data)
+}
+
+// parseTreeSlow is the reference parser: encoding/json's Decoder tokens, walked in order.
+func parseTreeSlow(data []byte) (*node, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	n, err := readNode(dec, 0)
