@@ -573,12 +573,10 @@ func TestServerClose(t *testing.T) {
 		errc <- err
 	}()
 	<-ts.h.running
-	start := time.Now()
+	// Close cancels the running statement rather than waiting for it: were it to wait,
+	// the SLOW statement (which ends only when canceled) would hang the test.
 	if err := ts.Close(); err != nil {
 		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Close took %v", d)
 	}
 	if err := <-errc; pgCode(err) != "57P01" {
 		t.Errorf("running statement at Close: %v", err)

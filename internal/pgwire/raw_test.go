@@ -765,15 +765,11 @@ func TestInvalidUTF8(t *testing.T) {
 
 func TestAuthTimeout(t *testing.T) {
 	ts := rawServer(t, Options{AuthTimeout: 200 * time.Millisecond})
-	start := time.Now()
 	c := dial(t, ts) // and say nothing
 	c.expectClosed()
 	c = dial(t, ts) // or stop after the startup message
 	c.send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "u"}})
 	c.expect("R")
 	c.expectClosed()
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("closed after %v", d)
-	}
 	rawConnect(t, ts)
 }
