@@ -84,6 +84,15 @@ type Rows interface {
 	Close()
 }
 
+// Deallocation is implemented by the Rows of a statement that drops prepared statements of
+// the protocol (DEALLOCATE [PREPARE] name | ALL): when such rows end without error, pgwire
+// drops the statement of that name, or every prepared statement when all is true, before
+// it sends the command tag. A name that is not prepared is ignored. Portals already bound
+// to a dropped statement keep working until they are closed, as in PostgreSQL.
+type Deallocation interface {
+	Deallocate() (name string, all bool)
+}
+
 // Column describes one result column.
 type Column struct {
 	Name string

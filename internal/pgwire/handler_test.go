@@ -151,6 +151,15 @@ func (r *sliceRows) Tag() string {
 }
 func (r *sliceRows) Close() { r.closed = true }
 
+// deallocRows are the rows of DEALLOCATE: a Deallocation.
+type deallocRows struct {
+	sliceRows
+	name string
+	all  bool
+}
+
+func (d *deallocRows) Deallocate() (string, bool) { return d.name, d.all }
+
 var typeOIDs = map[string]uint32{
 	"int2": pgtype.Int2OID, "int4": pgtype.Int4OID, "int8": pgtype.Int8OID,
 	"float4": pgtype.Float4OID, "float8": pgtype.Float8OID, "numeric": pgtype.NumericOID,
@@ -237,6 +246,14 @@ func (s *fakeSession) statement(sql string, declared []uint32) (Statement, error
 			}
 			s.params[name] = value
 			return Done("SET"), nil
+		}}, nil
+	case strings.HasPrefix(upper, "DEALLOCATE "):
+		name := strings.TrimSpace(sql[len("DEALLOCATE "):])
+		return &fakeStmt{exec: func(context.Context, []any) (Rows, error) {
+			if strings.EqualFold(name, "ALL") {
+				return &deallocRows{sliceRows: sliceRows{tag: "DEALLOCATE ALL"}, all: true}, nil
+			}
+			return &deallocRows{sliceRows: sliceRows{tag: "DEALLOCATE"}, name: name}, nil
 		}}, nil
 	case upper == "BEGIN":
 		return &fakeStmt{exec: func(context.Context, []any) (Rows, error) { s.tx = 'T'; return Done("BEGIN"), nil }}, nil

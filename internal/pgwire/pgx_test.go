@@ -617,3 +617,55 @@ func TestPanicInHandler(t *testing.T) {
 	}
 	selectOne(t, connect(t, ts, ""))
 }
+
+// TestPgxDeallocateStatement: DEALLOCATE by simple query drops a statement prepared with
+// the extended protocol (a Rows that is a Deallocation), and DEALLOCATE ALL drops them all.
+func TestPgxDeallocateStatement(t *testing.T) {
+	ts := startServer(t, Options{})
+	conn := connect(t, ts, "")
+	ctx := testCtx(t)
+	pc := conn.PgConn()
+	for _, name := range []string{"x", "y", "z"} {
+		if _, err := pc.Prepare(ctx, name, "ECHO int8", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(name string) error {
+		return pc.ExecPrepared(ctx, name, [][]byte{[]byte("7")}, nil, nil).Read().Err
+	}
+	if err := run("x"); err != nil {
+		t.Fatalf("before DEALLOCATE: %v", err)
+	}
+	res, err := pc.Exec(ctx, "DEALLOCATE x").ReadAll()
+	if err != nil || len(res) != 1 || res[0].CommandTag.String() != "DEALLOCATE" {
+		t.Fatalf("DEALLOCATE x: %v %v", res, err)
+	}
+	err = run("x")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "26000" || pe.Message != `prepared statement "x" does not exist` {
+		t.Fatalf("after DEALLOCATE: %v, want 26000 prepared statement \"x\" does not exist", err)
+	}
+	if err := run("y"); err != nil {
+		t.Fatalf("other statement after DEALLOCATE x: %v", err)
+	}
+	// The name is free again.
+	if _, err := pc.Prepare(ctx, "x", "ECHO text", nil); err != nil {
+		t.Fatalf("prepare again after DEALLOCATE: %v", err)
+	}
+	if _, err := pc.Exec(ctx, "DEALLOCATE ALL").ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"x", "y", "z"} {
+		if err := run(name); pgCode(err) != "26000" {
+			t.Errorf("%s after DEALLOCATE ALL: %v, want 26000", name, err)
+		}
+	}
+	// A missing name is ignored, and the connection still works.
+	if _, err := pc.Exec(ctx, "DEALLOCATE nope").ReadAll(); err != nil {
+		t.Errorf("DEALLOCATE of a missing statement: %v", err)
+	}
+	var n int64
+	if err := conn.QueryRow(ctx, "ECHO int8", int64(3)).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("after DEALLOCATE ALL: %d %v", n, err)
+	}
+}

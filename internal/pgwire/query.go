@@ -290,6 +290,9 @@ func (c *conn) runPortal(p *portal, maxRows int, describe bool) (bool, error) {
 				return false, c.sendError(c.statementError(err, p.ctx))
 			}
 			p.done, p.tag = true, p.rows.Tag()
+			if d, ok := p.rows.(Deallocation); ok {
+				c.deallocate(d.Deallocate())
+			}
 			p.rows.Close()
 			c.send(&pgproto3.CommandComplete{CommandTag: []byte(cstring(p.tag))})
 			return true, nil
@@ -323,6 +326,15 @@ func (c *conn) closeMsg(m *pgproto3.Close) error {
 	}
 	c.send(&pgproto3.CloseComplete{})
 	return nil
+}
+
+// deallocate drops the prepared statement name, or all of them (DEALLOCATE).
+func (c *conn) deallocate(name string, all bool) {
+	if all {
+		clear(c.stmts)
+		return
+	}
+	delete(c.stmts, name)
 }
 
 func (c *conn) dropPortal(name string) {

@@ -42,6 +42,12 @@
 //     (count, sum, avg, min, max; others have none: an error, NULL in SELECT *). The
 //     primary keys Cube requires of an ungrouped query are added to it, hidden, where the
 //     table shows them. SELECT DISTINCT over dimensions is grouped by them.
+//   - DATE(time), CAST(time AS date) and time::date are the time dimension by day, as a
+//     date (exact, like DATE_TRUNC). EXTRACT(field FROM time) and date_part('field', time)
+//     post-process the bucket that gives the same field (year, decade, century, millennium
+//     → year; quarter; month; week, isoyear → week; day, dow, isodow, doy → day; hour;
+//     minute; second), which the Cube query groups into far fewer rows than the raw
+//     times; other fields (epoch, ...) read the raw time.
 //   - A time dimension grouped without DATE_TRUNC is its raw value, one group per distinct
 //     timestamp, as in Cube. Every time comes in the session's TimeZone (SET TIME ZONE),
 //     which is the Cube query's time zone: filters, buckets and values alike.
@@ -72,6 +78,11 @@
 //     psql, SQLAlchemy, psycopg2 and pgjdbc send. A cube whose primary-key dimensions are
 //     all columns of its table has a primary key: index and constraint <cube>_pkey
 //     (pgkeys.go). Other catalog tables answer 0A000.
+//
+// # Prepared statements
+//
+// pgwire owns the prepared statements of the extended protocol; DEALLOCATE [PREPARE]
+// name | ALL returns a pgwire.Deallocation, and pgwire drops them.
 //
 // # Cursors
 //

@@ -185,6 +185,59 @@ var e2eCases = []struct {
 			WHERE timezone('America/New_York', created_at AT TIME ZONE 'UTC') >= '2024-01-01'
 			  AND timezone('America/New_York', created_at AT TIME ZONE 'UTC') < '2024-01-08' GROUP BY 1`},
 
+	// DATE, ::date, EXTRACT and date_part of a time dimension read the matching bucket.
+	{name: "extract_year_group_by_with_measure",
+		sql:     `SELECT EXTRACT(year FROM created_at) AS y, MEASURE(count), MEASURE(total_revenue) FROM orders GROUP BY EXTRACT(year FROM created_at) ORDER BY 1`,
+		check:   `SELECT extract(year FROM created_at), count(*), sum(amount) FROM orders GROUP BY 1 ORDER BY 1`,
+		ordered: true},
+	{name: "extract_year_of_non_additive_measure",
+		sql:   `SELECT EXTRACT(year FROM created_at) AS y, MEASURE(customers), MEASURE(average_order_value) FROM orders GROUP BY 1`,
+		check: `SELECT extract(year FROM created_at), count(DISTINCT user_id), avg(amount) FROM orders GROUP BY 1`},
+	{name: "date_with_where_date_range",
+		sql: `SELECT DATE(created_at) AS d, MEASURE(count), MEASURE(total_revenue) FROM orders
+			WHERE created_at >= '2024-03-01' AND created_at < '2024-03-15' GROUP BY 1 ORDER BY 1`,
+		check: `SELECT CAST(created_at AS date), count(*), sum(amount) FROM orders
+			WHERE created_at >= '2024-03-01' AND created_at < '2024-03-15' GROUP BY 1 ORDER BY 1`,
+		ordered: true},
+	{name: "date_cast_where_on_date",
+		sql: `SELECT created_at::date AS d, MEASURE(count) FROM orders
+			WHERE DATE(created_at) BETWEEN '2024-03-01' AND '2024-03-14' AND channel = 'web' GROUP BY 1`,
+		check: `SELECT CAST(created_at AS date), count(*) FROM orders
+			WHERE CAST(created_at AS date) BETWEEN '2024-03-01' AND '2024-03-14' AND channel = 'web' GROUP BY 1`},
+	{name: "date_parts_of_buckets",
+		sql: `SELECT date_part('month', created_at) AS m, EXTRACT(QUARTER FROM created_at) AS q, EXTRACT(week FROM created_at) AS w,
+			EXTRACT(dow FROM created_at) AS dow, EXTRACT(doy FROM created_at) AS doy, MEASURE(count)
+			FROM orders WHERE created_at < '2023-04-01' GROUP BY 1, 2, 3, 4, 5`,
+		check: `SELECT extract(month FROM created_at), extract(quarter FROM created_at), extract(week FROM created_at),
+			extract(dow FROM created_at), extract(doy FROM created_at), count(*)
+			FROM orders WHERE created_at < '2023-04-01' GROUP BY 1, 2, 3, 4, 5`},
+	{name: "date_parts_of_time_buckets",
+		sql:   `SELECT EXTRACT(hour FROM created_at) AS h, EXTRACT(minute FROM created_at) AS mi, EXTRACT(second FROM created_at) AS s, MEASURE(count) FROM orders WHERE created_at < '2023-02-01' GROUP BY 1, 2, 3`,
+		check: `SELECT extract(hour FROM created_at), extract(minute FROM created_at), extract(second FROM created_at), count(*) FROM orders WHERE created_at < '2023-02-01' GROUP BY 1, 2, 3`},
+	{name: "date_and_extract_in_time_zone",
+		setup: []string{"SET TIME ZONE 'America/New_York'"},
+		sql: `SELECT DATE(created_at) AS d, EXTRACT(dow FROM created_at) AS dow, MEASURE(count) FROM orders
+			WHERE created_at >= '2024-01-01' AND created_at < '2024-01-15' GROUP BY 1, 2`,
+		check: `SELECT CAST(timezone('America/New_York', created_at AT TIME ZONE 'UTC') AS date) AS d,
+			extract(dow FROM timezone('America/New_York', created_at AT TIME ZONE 'UTC')) AS dow, count(*) FROM orders
+			WHERE timezone('America/New_York', created_at AT TIME ZONE 'UTC') >= '2024-01-01'
+			  AND timezone('America/New_York', created_at AT TIME ZONE 'UTC') < '2024-01-15' GROUP BY 1, 2`},
+	{name: "date_exact_in_time_zone",
+		setup: []string{"SET TIME ZONE 'Asia/Tokyo'"},
+		sql:   `SELECT DATE(created_at) AS d, MEASURE(count) FROM orders WHERE created_at >= '2024-01-01' AND created_at < '2024-01-08' GROUP BY 1`,
+		check: `SELECT CAST(timezone('Asia/Tokyo', created_at AT TIME ZONE 'UTC') AS date) AS d, count(*) FROM orders
+			WHERE timezone('Asia/Tokyo', created_at AT TIME ZONE 'UTC') >= '2024-01-01'
+			  AND timezone('Asia/Tokyo', created_at AT TIME ZONE 'UTC') < '2024-01-08' GROUP BY 1`},
+	{name: "date_ungrouped_and_in_aggregate",
+		sql:     `SELECT id, created_at::date AS d, EXTRACT(hour FROM created_at) AS h, EXTRACT(epoch FROM created_at) AS e FROM orders WHERE id <= 20 ORDER BY id`,
+		check:   `SELECT id, CAST(created_at AS date), extract(hour FROM created_at), extract(epoch FROM created_at) FROM orders WHERE id <= 20 ORDER BY id`,
+		ordered: true},
+	{name: "max_of_date",
+		sql:   `SELECT channel, MAX(DATE(created_at)) AS last_day, MIN(EXTRACT(year FROM created_at)) AS first_year, MEASURE(count) FROM orders GROUP BY 1`,
+		check: `SELECT channel, max(CAST(created_at AS date)), min(extract(year FROM created_at)), count(*) FROM orders GROUP BY 1`},
+	{name: "date_and_date_trunc_day",
+		sql:   `SELECT DATE(created_at) AS d, DATE_TRUNC('day', created_at) AS t, MEASURE(count) FROM orders WHERE created_at < '2023-01-10' GROUP BY 1, 2 HAVING MEASURE(count) > 0`,
+		check: `SELECT CAST(created_at AS date), date_trunc('day', created_at), count(*) FROM orders WHERE created_at < '2023-01-10' GROUP BY 1, 2`},
 	// Post-processed.
 	{name: "post_expression_over_dimension",
 		sql:   `SELECT upper(status) AS s, MEASURE(count), MEASURE(total_revenue) FROM orders GROUP BY 1`,

@@ -173,6 +173,14 @@ func convert(v any, oid uint32) (any, error) {
 				return t.UTC(), nil
 			}
 		}
+	case oidDate:
+		// A day bucket: the date of its first instant, in the query time zone.
+		t, err := convert(v, oidTimestamp)
+		if err != nil {
+			return nil, err
+		}
+		x := t.(time.Time)
+		return time.Date(x.Year(), x.Month(), x.Day(), 0, 0, 0, 0, time.UTC), nil
 	case oidBool:
 		switch x := v.(type) {
 		case bool:

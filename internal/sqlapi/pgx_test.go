@@ -99,3 +99,56 @@ func TestPGX(t *testing.T) {
 		t.Errorf("unknown user: %v", err)
 	}
 }
+
+// TestPGXDeallocate: DEALLOCATE drops the statement the extended protocol prepared under
+// that name, and DEALLOCATE PREPARE ALL every one.
+func TestPGXDeallocate(t *testing.T) {
+	sh := openShop(t)
+	h := NewHandler(Options{Engines: fixedEngine{sh.eng}, User: "cube", Password: "secret"})
+	t.Cleanup(func() { h.Close() })
+	url := servePG(t, h)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	pc := conn.PgConn()
+	for _, name := range []string{"x", "Y"} {
+		if _, err := pc.Prepare(ctx, name, "SELECT MEASURE(count) FROM orders", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(name string) error { return pc.ExecPrepared(ctx, name, nil, nil, nil).Read().Err }
+	if err := run("x"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := pc.Exec(ctx, "DEALLOCATE x").ReadAll()
+	if err != nil || res[0].CommandTag.String() != "DEALLOCATE" {
+		t.Fatalf("DEALLOCATE x: %v", err)
+	}
+	err = run("x")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "26000" || pe.Message != `prepared statement "x" does not exist` {
+		t.Fatalf("after DEALLOCATE: %v", err)
+	}
+	if err := run("Y"); err != nil {
+		t.Fatalf("Y after DEALLOCATE x: %v", err)
+	}
+	if _, err := pc.Exec(ctx, `DEALLOCATE PREPARE "Y"`).ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	if err := run("Y"); !errors.As(err, &pe) || pe.Code != "26000" {
+		t.Fatalf("Y after DEALLOCATE PREPARE \"Y\": %v", err)
+	}
+	if _, err := pc.Prepare(ctx, "x", "SELECT 1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.Exec(ctx, "DEALLOCATE PREPARE ALL").ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	if err := run("x"); !errors.As(err, &pe) || pe.Code != "26000" {
+		t.Fatalf("x after DEALLOCATE ALL: %v", err)
+	}
+}

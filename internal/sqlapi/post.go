@@ -461,11 +461,14 @@ func andNodes(nodes []*pg.Node) *pg.Node {
 
 // push adds a leaf to the columns of the Cube query's result and returns its column name.
 func (w *widener) push(l *leaf) string {
-	if i, ok := w.index[l.key]; ok {
+	// A day bucket may be read as a timestamp (DATE_TRUNC) and as a date (DATE): one
+	// column each, from the same member.
+	k := fmt.Sprintf("%s:%d", l.key, l.oid)
+	if i, ok := w.index[k]; ok {
 		return inputColumn(i)
 	}
 	w.b.addLeaf(l)
-	w.index[l.key] = len(w.cols)
+	w.index[k] = len(w.cols)
 	w.cols = append(w.cols, outCol{Name: inputColumn(len(w.cols)), OID: l.oid, Key: l.key, RawTime: l.rawTime()})
 	return inputColumn(len(w.cols) - 1)
 }
@@ -593,15 +596,36 @@ func (w *widener) walk(n *pg.Node, cl clause, inAgg bool) error {
 				x.Node = repl.Node
 			}
 			return false
-		case *pg.Node_FuncCall:
-			fc := v.FuncCall
+		case *pg.Node_TypeCast:
+			// <time dimension>::date reads the day bucket.
 			l, lerr := w.b.leafOf(x)
 			if lerr != nil {
 				err = lerr
 				return false
 			}
 			if l != nil {
-				if inAgg {
+				x.Node = w.ref(l).Node
+				return false
+			}
+		case *pg.Node_FuncCall:
+			fc := v.FuncCall
+			// EXTRACT and date_part of a time dimension read the bucket they need.
+			bl, i, berr := w.b.extractBucket(fc)
+			if berr != nil {
+				err = berr
+				return false
+			}
+			if bl != nil {
+				fc.Args[i] = w.ref(bl)
+				return false
+			}
+			l, lerr := w.b.leafOf(x)
+			if lerr != nil {
+				err = lerr
+				return false
+			}
+			if l != nil {
+				if inAgg && l.kind == leafMeasure {
 					err = groupingError("aggregate function calls cannot be nested")
 					return false
 				}

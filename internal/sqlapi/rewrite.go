@@ -412,6 +412,10 @@ func (b *block) leafOf(n *pg.Node) (*leaf, error) {
 			return nil, err
 		}
 		return b.columnLeaf(c), nil
+	case *pg.Node_TypeCast:
+		if isDateType(v.TypeCast.TypeName) {
+			return b.dateLeaf(v.TypeCast.Arg)
+		}
 	case *pg.Node_FuncCall:
 		fc := v.FuncCall
 		if fc.Over != nil || fc.AggFilter != nil || len(fc.AggOrder) > 0 || fc.AggWithinGroup || fc.FuncVariadic {
@@ -421,11 +425,95 @@ func (b *block) leafOf(n *pg.Node) (*leaf, error) {
 		switch {
 		case name == "date_trunc":
 			return b.truncLeaf(fc)
+		case name == "date" && len(fc.Args) == 1 && !fc.AggStar && !fc.AggDistinct:
+			return b.dateLeaf(fc.Args[0])
 		case aggregates[name]:
 			return b.measureLeaf(fc, name)
 		}
 	}
 	return nil, nil
+}
+
+// isDateType reports whether a cast is to date (not an array of dates).
+func isDateType(tn *pg.TypeName) bool {
+	if tn == nil || len(tn.ArrayBounds) > 0 || tn.Setof || len(tn.Typmods) > 0 {
+		return false
+	}
+	names := strs(tn.Names)
+	switch len(names) {
+	case 1:
+		return strings.EqualFold(names[0], "date")
+	case 2:
+		return strings.EqualFold(names[0], "pg_catalog") && strings.EqualFold(names[1], "date")
+	}
+	return false
+}
+
+// timeDimension returns the time dimension a bare column reference names, or nil.
+func (b *block) timeDimension(n *pg.Node) (*column, error) {
+	ref := n.GetColumnRef()
+	if ref == nil || isStar(ref) {
+		return nil, nil
+	}
+	_, c, err := b.resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	if c.Kind != colDimension || c.Dimension.Type != model.DimTime {
+		return nil, nil
+	}
+	return c, nil
+}
+
+// dateLeaf is DATE(<time dimension>), CAST(<time dimension> AS date) or <time
+// dimension>::date: the time dimension by day, as a date. The day bucket (in the query
+// time zone, like the dimension's raw values) is exactly the date of every time in it.
+func (b *block) dateLeaf(arg *pg.Node) (*leaf, error) {
+	c, err := b.timeDimension(arg)
+	if err != nil || c == nil {
+		return nil, err
+	}
+	return &leaf{kind: leafTime, col: c, gran: "day", key: c.Member + ".day", oid: oidDate}, nil
+}
+
+// extractGranularities map the fields of EXTRACT and date_part to the coarsest
+// granularity whose bucket gives the same field as every time in it; the fields not here
+// (epoch, milliseconds, microseconds, julian, timezone...) read the raw time.
+var extractGranularities = map[string]string{
+	"millennium": "year", "century": "year", "decade": "year", "year": "year",
+	"quarter": "quarter", "month": "month",
+	"week": "week", "isoyear": "week",
+	"day": "day", "dow": "day", "isodow": "day", "doy": "day",
+	"hour": "hour", "minute": "minute", "second": "second",
+}
+
+// extractBucket recognises EXTRACT(field FROM <time dimension>) and date_part('field',
+// <time dimension>) where a bucket of the time dimension gives the same answer as its raw
+// value (extractGranularities): it returns the time dimension at that granularity and the
+// index of the argument it replaces, so that the function runs in post-processing over
+// the bucket, which the Cube query groups into far fewer rows than the raw times.
+func (b *block) extractBucket(fc *pg.FuncCall) (*leaf, int, error) {
+	if fc.Over != nil || fc.AggStar || fc.AggDistinct || fc.AggFilter != nil || len(fc.AggOrder) > 0 || fc.FuncVariadic || len(fc.Args) != 2 {
+		return nil, 0, nil
+	}
+	switch funcName(fc) {
+	case "extract", "date_part":
+	default:
+		return nil, 0, nil
+	}
+	field, ok := stringConstant(fc.Args[0])
+	if !ok {
+		return nil, 0, nil
+	}
+	gran, ok := extractGranularities[strings.ToLower(field)]
+	if !ok {
+		return nil, 0, nil
+	}
+	c, err := b.timeDimension(fc.Args[1])
+	if err != nil || c == nil {
+		return nil, 0, err
+	}
+	return &leaf{kind: leafTime, col: c, gran: gran, key: c.Member + "." + gran, oid: oidTimestamp}, 1, nil
 }
 
 // truncLeaf is DATE_TRUNC('<granularity>', <time dimension>) as a time dimension with that

@@ -353,11 +353,11 @@ func (s *session) execute(ctx context.Context, st *statement, params []any) (pgw
 		}
 		return &rows{tag: "DISCARD TEMP"}, nil
 	case *pg.Node_DeallocateStmt:
-		// The protocol layer owns prepared statements; here the statement only succeeds.
+		// The protocol layer owns prepared statements: the rows tell it which to drop.
 		if v.DeallocateStmt.Isall {
-			return &rows{tag: "DEALLOCATE ALL"}, nil
+			return &deallocation{rows: rows{tag: "DEALLOCATE ALL"}, all: true}, nil
 		}
-		return &rows{tag: "DEALLOCATE"}, nil
+		return &deallocation{rows: rows{tag: "DEALLOCATE"}, name: v.DeallocateStmt.Name}, nil
 	}
 	return nil, unsupported(statementName(n), "the SQL API answers SELECT (and SET, SHOW, BEGIN, COMMIT, EXPLAIN, DECLARE/FETCH/CLOSE cursors) over the cube tables; it is read-only")
 }
@@ -644,3 +644,15 @@ func (r *rows) Next() ([]any, bool) {
 func (r *rows) Err() error  { return r.err }
 func (r *rows) Tag() string { return r.tag }
 func (r *rows) Close()      { r.i = len(r.data) }
+
+// deallocation is the result of DEALLOCATE: pgwire drops the prepared statement it names,
+// or all of them.
+type deallocation struct {
+	rows
+	name string
+	all  bool
+}
+
+var _ pgwire.Deallocation = (*deallocation)(nil)
+
+func (d *deallocation) Deallocate() (string, bool) { return d.name, d.all }
