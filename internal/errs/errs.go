@@ -37,13 +37,16 @@ const (
 	KindNotFound Kind = "not_found"
 	// KindTooLarge is a request body over the configured cap.
 	KindTooLarge Kind = "too_large"
+	// KindConflict is a request that clashes with what exists: a duplicate name, a
+	// resource in the wrong state for the action.
+	KindConflict Kind = "conflict"
 )
 
 // Valid reports whether k is one of the declared kinds.
 func (k Kind) Valid() bool {
 	switch k {
 	case KindInvalid, KindModel, KindUnavailable, KindTimeout, KindCanceled, KindSource, KindInternal,
-		KindUnauthenticated, KindForbidden, KindNotFound, KindTooLarge:
+		KindUnauthenticated, KindForbidden, KindNotFound, KindTooLarge, KindConflict:
 		return true
 	}
 	return false
@@ -75,6 +78,11 @@ func (e *Error) Unwrap() error { return e.Err }
 // Invalid returns a user error with a formatted message.
 func Invalid(format string, args ...any) *Error {
 	return &Error{Kind: KindInvalid, Message: fmt.Sprintf(format, args...)}
+}
+
+// Conflict returns the error for a request that clashes with what exists.
+func Conflict(format string, args ...any) *Error {
+	return &Error{Kind: KindConflict, Message: fmt.Sprintf(format, args...)}
 }
 
 // Wrap returns an error of kind k that carries err as its cause.

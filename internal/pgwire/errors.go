@@ -104,6 +104,8 @@ func (c *conn) classify(err error, ctx context.Context) *Error {
 		e.Code = "42704" // undefined_object
 	case errs.KindTooLarge:
 		e.Code = "54000" // program_limit_exceeded
+	case errs.KindConflict:
+		e.Code = "42710" // duplicate_object
 	case errs.KindInternal:
 		// A bug: the details are for the log, not for the client.
 		c.log.Error("pgwire: internal error", "err", err)

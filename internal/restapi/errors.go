@@ -42,6 +42,8 @@ func classify(err error) (int, string) {
 		return http.StatusNotFound, "NotFoundError"
 	case errs.KindTooLarge:
 		return http.StatusRequestEntityTooLarge, "RequestTooLargeError"
+	case errs.KindConflict:
+		return http.StatusConflict, "ConflictError"
 	case errs.KindSource:
 		return http.StatusBadRequest, "DatabaseError"
 	case errs.KindUnavailable:

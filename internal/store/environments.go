@@ -69,7 +69,7 @@ func (s *Store) CreateEnvironment(ctx context.Context, e Environment, secrets ma
 			VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			e.Name, string(e.Type), string(e.Settings), toMicros(now), toMicros(now)).Scan(&id)
 		if s.dialect.isUnique(err) {
-			return errs.Invalid("environment %q already exists", e.Name)
+			return errs.Conflict("environment %q already exists", e.Name)
 		}
 		if err != nil {
 			return internal(err, "creating environment %q", e.Name)
@@ -247,7 +247,7 @@ func putSecrets(ctx context.Context, x q, envID int64, secrets map[string][]byte
 // mustAffect turns an UPDATE or DELETE that matched no row into a not-found error.
 func (s *Store) mustAffect(ctx context.Context, res sql.Result, err error, what, name, namesQuery string) error {
 	if s.dialect.isUnique(err) {
-		return errs.Invalid("%s %q already exists", what, name)
+		return errs.Conflict("%s %q already exists", what, name)
 	}
 	if err != nil {
 		return internal(err, "changing %s %q", what, name)

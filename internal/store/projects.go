@@ -103,7 +103,7 @@ func (s *Store) CreateProject(ctx context.Context, p Project) (Project, error) {
 			p.Name, string(p.Repository.Type), p.Repository.URL, envID, string(p.Deployment),
 			protectedJSON(p.ProtectedBranches), now, now)
 		if s.dialect.isUnique(err) {
-			return errs.Invalid("project %q already exists", p.Name)
+			return errs.Conflict("project %q already exists", p.Name)
 		}
 		return internal(err, "creating project %q", p.Name)
 	})
@@ -173,7 +173,7 @@ func (s *Store) UpdateProject(ctx context.Context, name string, p Project) (Proj
 			p.Name, string(p.Repository.Type), p.Repository.URL, envID, string(p.Deployment),
 			protectedJSON(p.ProtectedBranches), toMicros(s.nowUTC()), name)
 		if s.dialect.isUnique(err) {
-			return errs.Invalid("project %q already exists", p.Name)
+			return errs.Conflict("project %q already exists", p.Name)
 		}
 		return s.mustAffect(ctx, res, err, "project", name, "SELECT name FROM projects")
 	})

@@ -118,7 +118,7 @@ func TestEnvironments(t *testing.T) {
 		must[Environment](t)(s.CreateEnvironment(ctx, Environment{Name: "local", Type: EnvironmentDuckDB, Settings: json.RawMessage(`{}`)}, nil))
 
 		_, err := s.CreateEnvironment(ctx, Environment{Name: "warehouse", Type: EnvironmentDuckDB, Settings: json.RawMessage(`{}`)}, nil)
-		wantKind(t, err, errs.KindInvalid, `environment "warehouse" already exists`)
+		wantKind(t, err, errs.KindConflict, `environment "warehouse" already exists`)
 		_, err = s.CreateEnvironment(ctx, Environment{Name: "x", Type: "mysql", Settings: json.RawMessage(`{}`)}, nil)
 		wantKind(t, err, errs.KindInvalid, "unknown type")
 		_, err = s.CreateEnvironment(ctx, Environment{Name: "x", Type: EnvironmentDuckDB, Settings: json.RawMessage(`[1]`)}, nil)
@@ -203,7 +203,7 @@ func TestProjects(t *testing.T) {
 
 		base := Project{Name: "shop", Repository: Repository{Type: RepositoryManaged}, Environment: "dev", Deployment: json.RawMessage(`{}`)}
 		_, err := s.CreateProject(ctx, base)
-		wantKind(t, err, errs.KindInvalid, `project "shop" already exists`)
+		wantKind(t, err, errs.KindConflict, `project "shop" already exists`)
 		for _, bad := range []struct {
 			mut  func(*Project)
 			says string
@@ -243,7 +243,7 @@ func TestProjects(t *testing.T) {
 		wantKind(t, err, errs.KindNotFound, "did you mean store?")
 		u.Name = fifty.Name
 		_, err = s.UpdateProject(ctx, "store", u)
-		wantKind(t, err, errs.KindInvalid, "already exists")
+		wantKind(t, err, errs.KindConflict, "already exists")
 
 		wantKind(t, s.DeleteEnvironment(ctx, "prod"), errs.KindInvalid, "used by project")
 		if err := s.DeleteProject(ctx, "store"); err != nil {
@@ -465,7 +465,7 @@ func TestTwoStoresShareState(t *testing.T) {
 		}
 		must[Credentials](t)(b.CredentialsByTokenID(ctx, "t2"))
 		_, err := b.CreateProject(ctx, Project{Name: "shop", Repository: Repository{Type: RepositoryManaged}, Environment: "dev", Deployment: json.RawMessage(`{}`)})
-		wantKind(t, err, errs.KindInvalid, "already exists")
+		wantKind(t, err, errs.KindConflict, "already exists")
 	})
 }
 

@@ -87,7 +87,7 @@ func TestInitPutsStarterUnderModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = gitrepo.Init(r.Dir(), starter(), alice)
-	wantKind(t, err, errs.KindInvalid, "already exists")
+	wantKind(t, err, errs.KindConflict, "already exists")
 }
 
 func TestInitWithDemoModel(t *testing.T) {
@@ -146,7 +146,7 @@ func TestCreateBranch(t *testing.T) {
 		t.Fatalf("branches %+v, created %+v", branches, b)
 	}
 	_, err = r.CreateBranch("feature/x", "main")
-	wantKind(t, err, errs.KindInvalid, "feature/x already exists")
+	wantKind(t, err, errs.KindConflict, "feature/x already exists")
 	_, err = r.CreateBranch("dev", "mainx")
 	wantKind(t, err, errs.KindNotFound, "unknown branch mainx; did you mean main?")
 

@@ -72,7 +72,7 @@ func Init(dir string, starter fs.FS, author Signature) (*Repo, error) {
 		InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName(MainBranch)},
 	})
 	if errors.Is(err, git.ErrRepositoryAlreadyExists) {
-		return nil, errs.Invalid("a repository already exists in %s", dir)
+		return nil, errs.Conflict("a repository already exists in %s", dir)
 	}
 	if err != nil {
 		return nil, errs.Wrap(errs.KindInternal, err, "init repository in %s", dir)
@@ -121,7 +121,7 @@ func Clone(ctx context.Context, dir, url string) (*Repo, error) {
 		}
 		switch {
 		case errors.Is(err, git.ErrRepositoryAlreadyExists):
-			return nil, errs.Invalid("a repository already exists in %s", dir)
+			return nil, errs.Conflict("a repository already exists in %s", dir)
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		}
@@ -206,7 +206,7 @@ func (r *Repo) CreateBranch(name, from string) (Branch, error) {
 	}
 	ref := plumbing.NewBranchReferenceName(name)
 	if _, err := r.r.Storer.Reference(ref); err == nil {
-		return Branch{}, errs.Invalid("branch %s already exists", name)
+		return Branch{}, errs.Conflict("branch %s already exists", name)
 	}
 	if err := r.r.Storer.SetReference(plumbing.NewHashReference(ref, head.Hash)); err != nil {
 		return Branch{}, errs.Wrap(errs.KindInternal, err, "create branch %s", name)
