@@ -40,7 +40,7 @@ type Deployment struct {
 	Branch      string
 	State       DeploymentState
 	Error       string    // why it is ERROR (with file:line for a model error)
-	Version     string    // the model version serving, e.g. a commit hash
+	Version     string    // the model version the state is about: compiling, failing or serving (a commit hash)
 	Since       time.Time // when State last changed
 	HeartbeatAt time.Time // the last heartbeat; zero before the first
 	CreatedAt   time.Time

@@ -1,0 +1,643 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cubit-dev/cubit/internal/errs"
+	"github.com/cubit-dev/cubit/internal/platform/gitrepo"
+	"github.com/cubit-dev/cubit/internal/store"
+)
+
+// Runtime builds what serves one model version; the server implements it with the engine.
+type Runtime interface {
+	// Build compiles the model in model (the branch snapshot's model/ folder) for env and
+	// returns the serving instance, or an error (a model error carries file:line text).
+	Build(ctx context.Context, model fs.FS, version string, env store.Environment, secrets map[string][]byte) (Instance, error)
+}
+
+// Instance is one compiled model version bound to its data source.
+type Instance interface {
+	// Ping reports whether the data source answers.
+	Ping(ctx context.Context) error
+	// Close releases the instance; the Manager calls it once, after the last user.
+	Close() error
+}
+
+// DefaultHeartbeatInterval is how often Run checks the running deployments.
+const DefaultHeartbeatInterval = 10 * time.Second
+
+// Options configure a Manager.
+type Options struct {
+	Store *store.Store
+	// Repos returns the repository of project; the Manager never opens one itself, so
+	// the caller keeps one Repo per directory as gitrepo requires.
+	Repos   func(project string) (*gitrepo.Repo, error)
+	Runtime Runtime
+	// Clock is the time idle timeouts are measured with; time.Now when nil. The store
+	// has its own clock for the timestamps it records.
+	Clock func() time.Time
+	// HeartbeatInterval is Run's period; DefaultHeartbeatInterval when zero.
+	HeartbeatInterval time.Duration
+	Logger            *slog.Logger
+}
+
+// Status is a deployment's status as the store has it, plus what this node serves.
+type Status struct {
+	State       store.DeploymentState
+	Since       time.Time
+	HeartbeatAt time.Time // zero before the first heartbeat
+	// Version is the model version the state is about: being compiled (PENDING), serving
+	// (RUNNING), failed or with its source down (ERROR), last served (STOPPED).
+	Version string
+	Error   string
+	// ServingVersion is the version this node answers with now, "" when none.
+	ServingVersion string
+	// ServingPrevious is true when this node keeps answering with an earlier instance
+	// than the latest load: during a restart, and after a restart that failed.
+	ServingPrevious bool
+}
+
+// Manager runs the deployments of one node. It is safe for concurrent use.
+type Manager struct {
+	opt Options
+	log *slog.Logger
+
+	// base outlives callers' contexts: an on-demand start begun by one request goes on
+	// when that request gives up, until Close.
+	base   context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	deps   map[key]*deployment
+	closed bool
+}
+
+type key struct{ project, branch string }
+
+// deployment is one (project, branch) on this node.
+type deployment struct {
+	key
+	// op serialises Start, Stop and Restart; Acquire never takes it, so it is served
+	// by the old instance while a restart compiles.
+	op sync.Mutex
+
+	mu       sync.Mutex // guards the fields below
+	serving  *served
+	loading  bool                  // a load is compiling
+	gen      int                   // counts loads, so Status can tell a previous instance
+	state    store.DeploymentState // the last state this node wrote
+	version  string
+	srcDown  bool          // ERROR was set by the heartbeat, which may clear it
+	lastUsed time.Time     // the last Acquire or release
+	changed  chan struct{} // closed and replaced on every change, for waiters
+}
+
+// served is one instance with its users.
+type served struct {
+	inst    Instance
+	version string
+	gen     int
+	refs    int  // guarded by deployment.mu
+	retired bool // replaced or stopped: closed when refs drops to 0
+}
+
+// NewManager returns a Manager. Store, Repos and Runtime are required.
+func NewManager(opt Options) *Manager {
+	if opt.Store == nil || opt.Repos == nil || opt.Runtime == nil {
+		panic("platform.NewManager: Store, Repos and Runtime are required")
+	}
+	if opt.Clock == nil {
+		opt.Clock = time.Now
+	}
+	if opt.HeartbeatInterval <= 0 {
+		opt.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	base, cancel := context.WithCancel(context.Background())
+	return &Manager{opt: opt, log: opt.Logger, base: base, cancel: cancel, deps: map[key]*deployment{}}
+}
+
+func (m *Manager) deployment(project, branch string) (*deployment, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errs.Wrap(errs.KindUnavailable, nil, "the platform is shutting down")
+	}
+	k := key{project, branch}
+	d := m.deps[k]
+	if d == nil {
+		d = &deployment{key: k, changed: make(chan struct{})}
+		m.deps[k] = d
+	}
+	return d, nil
+}
+
+func (m *Manager) all() []*deployment {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*deployment, 0, len(m.deps))
+	for _, d := range m.deps {
+		out = append(out, d)
+	}
+	return out
+}
+
+// notify wakes the waiters of d; d.mu must be held.
+func (d *deployment) notify() {
+	close(d.changed)
+	d.changed = make(chan struct{})
+}
+
+// config reads the deployment settings of project.
+func (m *Manager) config(ctx context.Context, project string) (Config, store.Project, error) {
+	p, err := m.opt.Store.GetProject(ctx, project)
+	if err != nil {
+		return Config{}, store.Project{}, err
+	}
+	c, err := ParseConfig(p.Deployment)
+	if err != nil {
+		return Config{}, store.Project{}, fmt.Errorf("project %q: %w", project, err)
+	}
+	return c, p, nil
+}
+
+// setStatus writes st to d's mirror, which is what this node does, and to the store. Writes use a
+// context without the caller's cancellation: a state this node has reached must be
+// recorded even when the request that caused it has gone.
+func (m *Manager) setStatus(ctx context.Context, d *deployment, st store.Status, srcDown bool) error {
+	d.mu.Lock()
+	d.state, d.version, d.srcDown = st.State, st.Version, srcDown
+	d.notify()
+	d.mu.Unlock()
+	_, err := m.opt.Store.SetDeploymentStatus(context.WithoutCancel(ctx), d.project, d.branch, st)
+	if err != nil {
+		m.log.Error("recording deployment status", "project", d.project, "branch", d.branch, "state", st.State, "err", err)
+		return err
+	}
+	m.log.Info("deployment", "project", d.project, "branch", d.branch, "state", st.State, "version", st.Version, "error", st.Error)
+	return nil
+}
+
+// Start starts the deployment of branch of project: PENDING while the branch head's model
+// compiles and its data source is checked, then RUNNING, or ERROR with the message (which
+// Start also returns). A deployment this node already runs is left as it is. An unknown
+// project or branch is an error that changes no state.
+func (m *Manager) Start(ctx context.Context, project, branch string) error {
+	d, err := m.deployment(project, branch)
+	if err != nil {
+		return err
+	}
+	d.op.Lock()
+	defer d.op.Unlock()
+	d.mu.Lock()
+	running := d.serving != nil && d.state == store.StateRunning
+	d.mu.Unlock()
+	if running {
+		return nil
+	}
+	return m.load(ctx, d)
+}
+
+// Restart reloads the deployment from its branch head. The new version compiles beside the
+// instance serving now, which keeps answering until the swap; a version that fails leaves
+// the deployment ERROR with the message and the old instance serving (Status says so).
+func (m *Manager) Restart(ctx context.Context, project, branch string) error {
+	d, err := m.deployment(project, branch)
+	if err != nil {
+		return err
+	}
+	d.op.Lock()
+	defer d.op.Unlock()
+	return m.load(ctx, d)
+}
+
+// load compiles the branch head and swaps it in; d.op must be held.
+func (m *Manager) load(ctx context.Context, d *deployment) error {
+	_, p, err := m.config(ctx, d.project)
+	if err != nil {
+		return err
+	}
+	repo, err := m.opt.Repos(d.project)
+	if err != nil {
+		return err
+	}
+	// The snapshot comes first so that an unknown branch is refused without recording a
+	// deployment of it.
+	snap, version, err := repo.Snapshot(d.branch)
+	if err != nil {
+		return err
+	}
+	model, err := fs.Sub(snap, gitrepo.StarterDir)
+	if err != nil {
+		return errs.Wrap(errs.KindInternal, err, "model folder of %s/%s", d.project, d.branch)
+	}
+	env, err := m.opt.Store.GetEnvironment(ctx, p.Environment)
+	if err != nil {
+		return err
+	}
+	secrets, err := m.opt.Store.EnvironmentSecrets(ctx, p.Environment)
+	if err != nil {
+		return err
+	}
+	if _, err := m.opt.Store.GetDeployment(ctx, d.project, d.branch); errs.KindOf(err) == errs.KindNotFound {
+		_, err = m.opt.Store.CreateDeployment(ctx, d.project, d.branch)
+		if err != nil && errs.KindOf(err) != errs.KindInvalid { // Invalid: another node created it
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+
+	d.mu.Lock()
+	d.gen++
+	gen := d.gen
+	d.loading = true
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.loading = false
+		d.notify()
+		d.mu.Unlock()
+	}()
+	if err := m.setStatus(ctx, d, store.Status{State: store.StatePending, Version: version}, false); err != nil {
+		return err
+	}
+
+	inst, err := m.opt.Runtime.Build(ctx, model, version, env, secrets)
+	if err == nil {
+		if perr := inst.Ping(ctx); perr != nil {
+			m.closeInstance(d, inst)
+			err = errs.Wrap(errs.KindUnavailable, perr, "data source of environment %q does not answer", p.Environment)
+		}
+	}
+	if err != nil {
+		d.mu.Lock()
+		old := d.serving
+		d.mu.Unlock()
+		msg := err.Error()
+		if old != nil {
+			msg += fmt.Sprintf(" (version %s keeps serving)", short(old.version))
+		}
+		if serr := m.setStatus(ctx, d, store.Status{State: store.StateError, Error: msg, Version: version}, false); serr != nil {
+			return errors.Join(err, serr)
+		}
+		return err
+	}
+
+	// RUNNING is recorded before the swap, so that a request let in by the swap finds the
+	// status it waited for. A store that fails to record it does not stop the swap: the
+	// new version is good, and the caller learns that the status is stale.
+	serr := m.setStatus(ctx, d, store.Status{State: store.StateRunning, Version: version}, false)
+	s := &served{inst: inst, version: version, gen: gen}
+	d.mu.Lock()
+	old := d.serving
+	d.serving = s
+	d.lastUsed = m.opt.Clock()
+	d.mu.Unlock()
+	m.retire(d, old)
+	return serr
+}
+
+// Stop stops the deployment: STOPPED at once, and the instance is closed when its last
+// in-flight user releases it.
+func (m *Manager) Stop(ctx context.Context, project, branch string) error {
+	d, err := m.deployment(project, branch)
+	if err != nil {
+		return err
+	}
+	d.op.Lock()
+	defer d.op.Unlock()
+	return m.stop(ctx, d, nil)
+}
+
+// stop detaches the instance and records STOPPED; d.op must be held. When only is not nil
+// the instance is detached only if only approves it, checked under d.mu so that no Acquire
+// slips in between.
+func (m *Manager) stop(ctx context.Context, d *deployment, only func(*served) bool) error {
+	cur, err := m.opt.Store.GetDeployment(ctx, d.project, d.branch)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	old := d.serving
+	if only != nil && (old == nil || !only(old)) {
+		d.mu.Unlock()
+		return nil
+	}
+	d.serving = nil
+	d.mu.Unlock()
+	m.retire(d, old)
+	return m.setStatus(ctx, d, store.Status{State: store.StateStopped, Version: cur.Version}, false)
+}
+
+// retire marks s replaced and closes it now if nobody uses it.
+func (m *Manager) retire(d *deployment, s *served) {
+	if s == nil {
+		return
+	}
+	d.mu.Lock()
+	s.retired = true
+	last := s.refs == 0
+	d.mu.Unlock()
+	if last {
+		m.closeInstance(d, s.inst)
+	}
+}
+
+func (m *Manager) closeInstance(d *deployment, inst Instance) {
+	if err := inst.Close(); err != nil {
+		m.log.Warn("closing instance", "project", d.project, "branch", d.branch, "err", err)
+	}
+}
+
+// Status returns the deployment's status from the store, with what this node serves.
+func (m *Manager) Status(ctx context.Context, project, branch string) (Status, error) {
+	dep, err := m.opt.Store.GetDeployment(ctx, project, branch)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{State: dep.State, Since: dep.Since, HeartbeatAt: dep.HeartbeatAt, Version: dep.Version, Error: dep.Error}
+	m.mu.Lock()
+	d := m.deps[key{project, branch}]
+	m.mu.Unlock()
+	if d != nil {
+		d.mu.Lock()
+		if s := d.serving; s != nil {
+			st.ServingVersion = s.version
+			st.ServingPrevious = s.gen != d.gen
+		}
+		d.mu.Unlock()
+	}
+	return st, nil
+}
+
+// Acquire returns the instance serving the deployment now and the function that gives it
+// back; the caller must call release exactly once (later calls do nothing). During a
+// restart it is the old instance until the swap. When nothing serves: a deployment being
+// started is waited for; a STOPPED or ERROR on-demand deployment is started and waited for;
+// any other is an error. Waiting ends with ctx; the start goes on without it.
+func (m *Manager) Acquire(ctx context.Context, project, branch string) (Instance, func(), error) {
+	d, err := m.deployment(project, branch)
+	if err != nil {
+		return nil, nil, err
+	}
+	woke := false
+	for {
+		d.mu.Lock()
+		if s := d.serving; s != nil {
+			s.refs++
+			d.lastUsed = m.opt.Clock()
+			d.mu.Unlock()
+			return s.inst, m.releaser(d, s), nil
+		}
+		loading, changed, state := d.loading, d.changed, d.state
+		d.mu.Unlock()
+
+		if loading {
+			select {
+			case <-changed:
+				continue
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			}
+		}
+		if woke {
+			// Our own start finished and something (a Stop) took the instance away.
+			return nil, nil, errs.Conflict("deployment %s/%s was stopped while starting", project, branch)
+		}
+		c, _, err := m.config(ctx, project)
+		if err != nil {
+			return nil, nil, err
+		}
+		if c.Mode != ModeOnDemand {
+			if state == "" {
+				state = store.StateStopped
+			}
+			return nil, nil, errs.Conflict("deployment %s/%s is %s, not serving; start it", project, branch, state)
+		}
+		woke = true
+		done := make(chan error, 1)
+		if err := m.goStart(project, branch, done); err != nil {
+			return nil, nil, err
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				return nil, nil, err
+			}
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
+}
+
+// goStart starts the deployment in the background, with the Manager's context, and sends
+// the result on done. Close waits for it.
+func (m *Manager) goStart(project, branch string, done chan<- error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return errs.Wrap(errs.KindUnavailable, nil, "the platform is shutting down")
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		done <- m.Start(m.base, project, branch)
+	}()
+	return nil
+}
+
+func (m *Manager) releaser(d *deployment, s *served) func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			d.mu.Lock()
+			s.refs--
+			d.lastUsed = m.opt.Clock()
+			last := s.retired && s.refs == 0
+			d.mu.Unlock()
+			if last {
+				m.closeInstance(d, s.inst)
+			}
+		})
+	}
+}
+
+// Heartbeat runs one round: it pings the data source of each instance this node serves and
+// records heartbeat_at. A source that fails turns a RUNNING deployment ERROR (the instance
+// is kept); when it answers again the deployment returns to RUNNING by itself. A deployment
+// in the middle of a start, stop or restart is skipped this round: that operation decides
+// its state.
+func (m *Manager) Heartbeat(ctx context.Context) {
+	for _, d := range m.all() {
+		if ctx.Err() != nil {
+			return
+		}
+		if !d.op.TryLock() {
+			continue
+		}
+		m.beat(ctx, d)
+		d.op.Unlock()
+	}
+}
+
+func (m *Manager) beat(ctx context.Context, d *deployment) {
+	d.mu.Lock()
+	s := d.serving
+	if s == nil {
+		d.mu.Unlock()
+		return
+	}
+	s.refs++ // so that the instance is not closed under the ping
+	state, srcDown := d.state, d.srcDown
+	d.mu.Unlock()
+	release := func() {
+		d.mu.Lock()
+		s.refs--
+		last := s.retired && s.refs == 0
+		d.mu.Unlock()
+		if last {
+			m.closeInstance(d, s.inst)
+		}
+	}
+	defer release()
+
+	err := s.inst.Ping(ctx)
+	switch {
+	case err != nil && state == store.StateRunning:
+		msg := fmt.Sprintf("data source does not answer: %v", err)
+		_ = m.setStatus(ctx, d, store.Status{State: store.StateError, Error: msg, Version: s.version}, true)
+	case err == nil && state == store.StateError && srcDown:
+		_ = m.setStatus(ctx, d, store.Status{State: store.StateRunning, Version: s.version}, false)
+	}
+	if err := m.opt.Store.Heartbeat(context.WithoutCancel(ctx), d.project, d.branch); err != nil {
+		m.log.Error("recording heartbeat", "project", d.project, "branch", d.branch, "err", err)
+	}
+}
+
+// StopIdle stops the on-demand deployments that nobody has used for longer than their
+// project's idle timeout, by the Manager's clock. An instance in use is never idle.
+func (m *Manager) StopIdle(ctx context.Context) {
+	now := m.opt.Clock()
+	for _, d := range m.all() {
+		if ctx.Err() != nil {
+			return
+		}
+		c, _, err := m.config(ctx, d.project)
+		if err != nil || c.Mode != ModeOnDemand {
+			continue
+		}
+		if !d.op.TryLock() {
+			continue
+		}
+		idle := func(s *served) bool { return s.refs == 0 && now.Sub(d.lastUsed) > c.IdleTimeout }
+		if err := m.stop(ctx, d, idle); err != nil {
+			m.log.Error("stopping idle deployment", "project", d.project, "branch", d.branch, "err", err)
+		}
+		d.op.Unlock()
+	}
+}
+
+// Run runs Heartbeat and StopIdle every HeartbeatInterval until ctx ends.
+func (m *Manager) Run(ctx context.Context) {
+	t := time.NewTicker(m.opt.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			m.Heartbeat(ctx)
+			m.StopIdle(ctx)
+		}
+	}
+}
+
+// StartAll is for boot. It starts the always_on deployments (every recorded one that was
+// not STOPPED on purpose, and the main branch of a project that has none) and the scheduled
+// ones that were running, and records the on-demand ones that claim to run as STOPPED, since
+// nothing serves them after a restart until a request wakes them. It goes on past failures
+// (already recorded as ERROR) and returns them joined.
+func (m *Manager) StartAll(ctx context.Context) error {
+	projects, err := m.opt.Store.ListProjects(ctx)
+	if err != nil {
+		return err
+	}
+	var all []error
+	for _, p := range projects {
+		c, err := ParseConfig(p.Deployment)
+		if err != nil {
+			all = append(all, fmt.Errorf("project %q: %w", p.Name, err))
+			continue
+		}
+		deps, err := m.opt.Store.ListDeployments(ctx, p.Name)
+		if err != nil {
+			all = append(all, err)
+			continue
+		}
+		var branches []string
+		for _, dep := range deps {
+			if dep.State == store.StateStopped {
+				continue
+			}
+			if c.Mode == ModeOnDemand {
+				_, err := m.opt.Store.SetDeploymentStatus(ctx, p.Name, dep.Branch,
+					store.Status{State: store.StateStopped, Version: dep.Version})
+				all = append(all, err)
+				continue
+			}
+			branches = append(branches, dep.Branch)
+		}
+		if c.Mode == ModeAlwaysOn && len(deps) == 0 {
+			branches = append(branches, gitrepo.MainBranch)
+		}
+		for _, b := range branches {
+			if err := m.Start(ctx, p.Name, b); err != nil {
+				all = append(all, fmt.Errorf("starting %s/%s: %w", p.Name, b, err))
+			}
+		}
+	}
+	return errors.Join(all...)
+}
+
+// Close stops serving on this node: it waits for the on-demand starts in flight, then
+// closes every instance once its users release it. Recorded states are left as they are,
+// so that StartAll on the next boot restores them.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	m.mu.Unlock()
+	m.cancel()
+	m.wg.Wait()
+	for _, d := range m.all() {
+		d.op.Lock()
+		d.mu.Lock()
+		s := d.serving
+		d.serving = nil
+		d.notify()
+		d.mu.Unlock()
+		m.retire(d, s)
+		d.op.Unlock()
+	}
+	return nil
+}
+
+func short(version string) string {
+	if len(version) > 12 {
+		return version[:12]
+	}
+	return version
+}
