@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -385,14 +384,14 @@ func checkResult(t *testing.T, target corpusTarget, c corpusCase, res any) {
 	}
 	want := checkRows(t, target.wh, check)
 	if !c.Ordered {
-		sortRows(got)
-		sortRows(want)
+		testdb.SortRows(got)
+		testdb.SortRows(want)
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d rows, want %d\n got: %v\nwant: %v", c.file, len(got), len(want), head(got), head(want))
 	}
 	for i := range got {
-		if !rowsEqual(got[i], want[i]) {
+		if !testdb.RowsEqual(got[i], want[i]) {
 			t.Fatalf("%s: row %d = %v, want %v", c.file, i, got[i], want[i])
 		}
 	}
@@ -462,33 +461,6 @@ func text(v any) string {
 		return string(x)
 	}
 	return fmt.Sprint(v)
-}
-
-func sortRows(rows [][]string) {
-	sort.Slice(rows, func(i, j int) bool { return strings.Join(rows[i], "\x00") < strings.Join(rows[j], "\x00") })
-}
-
-func rowsEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] && !numbersClose(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// numbersClose compares numbers with a relative tolerance: averages and ratios differ in
-// their last digits between engines and between exact and floating-point arithmetic.
-func numbersClose(a, b string) bool {
-	x, err1 := strconv.ParseFloat(a, 64)
-	y, err2 := strconv.ParseFloat(b, 64)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	return math.Abs(x-y) <= 1e-9*math.Max(1, math.Max(math.Abs(x), math.Abs(y)))
 }
 
 // TestTrapsModelWithoutPrimaryKey: a cube with a sum measure and a join but no primary key

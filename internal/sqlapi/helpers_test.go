@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"math"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +15,7 @@ import (
 	"github.com/cubit-dev/cubit/internal/engine"
 	"github.com/cubit-dev/cubit/internal/model"
 	"github.com/cubit-dev/cubit/internal/pgwire"
+	"github.com/cubit-dev/cubit/internal/testdb"
 	"github.com/cubit-dev/cubit/internal/warehouse"
 	"github.com/cubit-dev/cubit/internal/warehouse/duckdb"
 )
@@ -179,45 +177,18 @@ func text(v any) string {
 	return fmt.Sprint(v)
 }
 
-func sortRows(rows [][]string) {
-	sort.Slice(rows, func(i, j int) bool { return strings.Join(rows[i], "\x00") < strings.Join(rows[j], "\x00") })
-}
-
-func rowsEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] && !numbersClose(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// numbersClose compares numbers with a relative tolerance: sums of decimals travel as
-// float8 through the SQL API.
-func numbersClose(a, b string) bool {
-	x, err1 := strconv.ParseFloat(a, 64)
-	y, err2 := strconv.ParseFloat(b, 64)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	return math.Abs(x-y) <= 1e-9*math.Max(1, math.Max(math.Abs(x), math.Abs(y)))
-}
-
 // sameRows compares two results, in order or as sorted sets.
 func sameRows(t testing.TB, what string, got, want [][]string, ordered bool) {
 	t.Helper()
 	if !ordered {
-		sortRows(got)
-		sortRows(want)
+		testdb.SortRows(got)
+		testdb.SortRows(want)
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d rows, want %d\n got: %v\nwant: %v", what, len(got), len(want), got[:min(len(got), 5)], want[:min(len(want), 5)])
 	}
 	for i := range got {
-		if !rowsEqual(got[i], want[i]) {
+		if !testdb.RowsEqual(got[i], want[i]) {
 			t.Fatalf("%s: row %d = %v, want %v", what, i, got[i], want[i])
 		}
 	}
