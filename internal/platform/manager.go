@@ -45,6 +45,10 @@ type Options struct {
 	// HeartbeatInterval is Run's period; DefaultHeartbeatInterval when zero.
 	HeartbeatInterval time.Duration
 	Logger            *slog.Logger
+	// OnRunning, when set, is called after a load has swapped in a new RUNNING instance
+	// (the platform generates a deployment's credentials the first time). An error is
+	// logged; it does not undo the swap.
+	OnRunning func(ctx context.Context, project, branch string) error
 }
 
 // Status is a deployment's status as the store has it, plus what this node serves.
@@ -304,6 +308,11 @@ func (m *Manager) load(ctx context.Context, d *deployment) error {
 	d.lastUsed = m.opt.Clock()
 	d.mu.Unlock()
 	m.retire(d, old)
+	if serr == nil && m.opt.OnRunning != nil {
+		if err := m.opt.OnRunning(context.WithoutCancel(ctx), d.project, d.branch); err != nil {
+			m.log.Error("after reaching RUNNING", "project", d.project, "branch", d.branch, "err", err)
+		}
+	}
 	return serr
 }
 
