@@ -13,10 +13,21 @@ import (
 // connection's ConnInfo (see ConnInfoFromContext).
 type Handler interface {
 	// Password returns the password user must present to connect to database, or an
-	// error when the user may not connect at all. A *Error is sent as it is (as FATAL);
-	// an error of kind errs.KindUnauthenticated (no such user) fails like a wrong password,
-	// after the client has sent one, so that user names cannot be probed (28P01); other
-	// errors are classified like statement errors (errs.KindForbidden: 28000).
+	// error when the user may not connect at all.
+	//
+	// The password is either the plaintext password or, so that the Handler need not keep
+	// one, a SCRAM-SHA-256 verifier in PostgreSQL's pg_authid form,
+	// "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>" (see IsSCRAMVerifier
+	// and ParseSCRAMVerifier; a string with that prefix is always taken as a verifier).
+	// With a verifier, SCRAM authentication checks the client's proof against the stored
+	// keys and cleartext authentication derives the keys from the password given; md5
+	// authentication is refused (FATAL 28000), as it needs the plaintext. A malformed
+	// verifier is logged and the login fails like a wrong password.
+	//
+	// A *Error is sent as it is (as FATAL); an error of kind errs.KindUnauthenticated (no
+	// such user) fails like a wrong password, after the client has sent one, so that user
+	// names cannot be probed (28P01); other errors are classified like statement errors
+	// (errs.KindForbidden: 28000).
 	Password(ctx context.Context, user, database string) (string, error)
 	// NewSession opens a session for an authenticated user.
 	NewSession(ctx context.Context, user, database string) (Session, error)

@@ -11,10 +11,12 @@ import (
 	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"strconv"
 	"strings"
 
 	"github.com/cubit-dev/cubit/internal/errs"
@@ -52,6 +54,22 @@ func (c *conn) authenticate(ctx context.Context, user, database string) error {
 		}
 		c.log.Info("pgwire: login refused by the handler", "err", perr)
 	}
+	sec := secret{plain: password}
+	if unknownUser {
+		sec.salt = c.srv.mockSalt(user)
+	} else if IsSCRAMVerifier(password) {
+		cred, err := ParseSCRAMVerifier(password)
+		if err != nil {
+			// A broken verifier is the deployment's fault, not the client's: it is logged
+			// for the operator, and the client fails like with a wrong password, as
+			// PostgreSQL does with an invalid SCRAM secret.
+			c.log.Error("pgwire: the handler returned an invalid SCRAM verifier", "err", err)
+			unknownUser = true
+			sec = secret{plain: randomPassword(), salt: c.srv.mockSalt(user)}
+		} else {
+			sec = secret{verifier: true, cred: cred}
+		}
+	}
 	failed := &Error{Severity: "FATAL", Code: "28P01",
 		Message: fmt.Sprintf("password authentication failed for user %q", user)}
 
@@ -70,11 +88,20 @@ func (c *conn) authenticate(ctx context.Context, user, database string) error {
 				Message: "cleartext password authentication requires an encrypted connection",
 				Hint:    "Connect with sslmode=require."}
 		}
-		ok, err = c.authCleartext(password)
+		ok, err = c.authCleartext(sec)
 	case AuthMD5:
-		ok, err = c.authMD5(user, password)
+		if sec.verifier {
+			// The md5 answer is a hash of the plaintext password, which a verifier does
+			// not hold. Refused before the challenge, as there is nothing to check the
+			// answer against; this tells a prober the user exists, which is why a server
+			// whose users have verifiers should not offer md5 at all.
+			return &Error{Severity: "FATAL", Code: "28000",
+				Message: fmt.Sprintf("md5 authentication is not available for user %q: its password is stored as a SCRAM verifier", user),
+				Hint:    "Use SCRAM-SHA-256 authentication."}
+		}
+		ok, err = c.authMD5(user, sec.plain)
 	default:
-		ok, err = c.authSCRAM(password)
+		ok, err = c.authSCRAM(sec)
 	}
 	switch {
 	case err != nil:
@@ -84,6 +111,47 @@ func (c *conn) authenticate(ctx context.Context, user, database string) error {
 		return failed
 	}
 	return nil
+}
+
+// secret is what a user's password is checked against: the plaintext password, or the
+// SCRAM-SHA-256 keys of a stored verifier.
+type secret struct {
+	plain    string
+	verifier bool
+	cred     scram.StoredCredentials
+	// salt, when set, is the SCRAM salt for a plaintext password instead of a fresh one.
+	salt []byte
+}
+
+// scramCredentials returns the SCRAM keys to run the exchange with: the verifier's, or
+// ones derived from the plaintext password with a fresh salt.
+func (s secret) scramCredentials() (scram.StoredCredentials, error) {
+	if s.verifier {
+		return s.cred, nil
+	}
+	salt := s.salt
+	if salt == nil {
+		salt = make([]byte, 16)
+		_, _ = rand.Read(salt)
+	}
+	return deriveSCRAM(s.plain, salt, scramIterations)
+}
+
+// matches reports whether password, given in clear, is the secret's, in time that does not
+// depend on where the two differ.
+func (s secret) matches(password string) (bool, error) {
+	if !s.verifier {
+		// Compare digests so that the time taken says nothing about the length either.
+		got, want := sha256.Sum256([]byte(password)), sha256.Sum256([]byte(s.plain))
+		return subtle.ConstantTimeCompare(got[:], want[:]) == 1, nil
+	}
+	cred, err := deriveSCRAM(password, []byte(s.cred.Salt), s.cred.Iters)
+	if err != nil {
+		return false, err
+	}
+	storedOK := subtle.ConstantTimeCompare(cred.StoredKey, s.cred.StoredKey)
+	serverOK := subtle.ConstantTimeCompare(cred.ServerKey, s.cred.ServerKey)
+	return storedOK&serverOK == 1, nil
 }
 
 // receivePassword reads the client's answer to an authentication request of type
@@ -105,7 +173,7 @@ func (c *conn) receivePassword(authType uint32) (pgproto3.FrontendMessage, error
 	return nil, protocolViolation(fmt.Sprintf("expected password response, got message type %T", msg))
 }
 
-func (c *conn) authCleartext(password string) (bool, error) {
+func (c *conn) authCleartext(sec secret) (bool, error) {
 	c.send(&pgproto3.AuthenticationCleartextPassword{})
 	if err := c.flush(); err != nil {
 		return false, err
@@ -118,9 +186,7 @@ func (c *conn) authCleartext(password string) (bool, error) {
 	if !ok {
 		return false, protocolViolation("expected a password message")
 	}
-	// Compare digests so that the time taken says nothing about the length either.
-	got, want := sha256.Sum256([]byte(pm.Password)), sha256.Sum256([]byte(password))
-	return subtle.ConstantTimeCompare(got[:], want[:]) == 1, nil
+	return sec.matches(pm.Password)
 }
 
 func (c *conn) authMD5(user, password string) (bool, error) {
@@ -152,8 +218,8 @@ func md5Password(user, password string, salt [4]byte) string {
 	return "md5" + hex.EncodeToString(h.Sum(nil))
 }
 
-func (c *conn) authSCRAM(password string) (bool, error) {
-	cred, err := scramCredentials(password)
+func (c *conn) authSCRAM(sec secret) (bool, error) {
+	cred, err := sec.scramCredentials()
 	if err != nil {
 		return false, err
 	}
@@ -221,16 +287,14 @@ func (c *conn) authSCRAM(password string) (bool, error) {
 	return true, nil
 }
 
-// scramCredentials derives the SCRAM-SHA-256 stored key and server key of password with
-// a fresh salt, as PostgreSQL stores them for a role. The password is SASLprep'ed when it
+// deriveSCRAM derives the SCRAM-SHA-256 stored key and server key of password with salt
+// and iterations, as PostgreSQL stores them for a role. The password is SASLprep'ed when it
 // can be, and used as it is otherwise, as PostgreSQL does.
-func scramCredentials(password string) (scram.StoredCredentials, error) {
+func deriveSCRAM(password string, salt []byte, iterations int) (scram.StoredCredentials, error) {
 	if prepped, err := stringprep.SASLprep.Prepare(password); err == nil {
 		password = prepped
 	}
-	salt := make([]byte, 16)
-	_, _ = rand.Read(salt)
-	salted, err := pbkdf2.Key(sha256.New, password, salt, scramIterations, sha256.Size)
+	salted, err := pbkdf2.Key(sha256.New, password, salt, iterations, sha256.Size)
 	if err != nil {
 		return scram.StoredCredentials{}, err
 	}
@@ -241,10 +305,80 @@ func scramCredentials(password string) (scram.StoredCredentials, error) {
 	}
 	storedKey := sha256.Sum256(mac(salted, "Client Key"))
 	return scram.StoredCredentials{
-		KeyFactors: scram.KeyFactors{Salt: string(salt), Iters: scramIterations},
+		KeyFactors: scram.KeyFactors{Salt: string(salt), Iters: iterations},
 		StoredKey:  storedKey[:],
 		ServerKey:  mac(salted, "Server Key"),
 	}, nil
+}
+
+// scramVerifierPrefix starts a SCRAM-SHA-256 verifier in PostgreSQL's text form.
+const scramVerifierPrefix = "SCRAM-SHA-256$"
+
+// IsSCRAMVerifier reports whether s has the form of a SCRAM-SHA-256 verifier (it starts
+// with "SCRAM-SHA-256$") rather than of a plaintext password, as PostgreSQL decides for
+// the value of rolpassword. It does not check the rest: see ParseSCRAMVerifier.
+func IsSCRAMVerifier(s string) bool {
+	return strings.HasPrefix(s, scramVerifierPrefix)
+}
+
+// ParseSCRAMVerifier parses a SCRAM-SHA-256 verifier in PostgreSQL's pg_authid text form,
+//
+//	SCRAM-SHA-256$<iterations>:<base64 salt>$<base64 StoredKey>:<base64 ServerKey>
+//
+// into the credentials a SCRAM server checks a client's proof against. The base64 is the
+// standard alphabet with padding, and both keys are 32 bytes (SHA-256), as PostgreSQL
+// writes them. An error says which part is malformed; it never repeats the keys.
+func ParseSCRAMVerifier(s string) (scram.StoredCredentials, error) {
+	bad := func(format string, args ...any) (scram.StoredCredentials, error) {
+		return scram.StoredCredentials{}, errs.Invalid("invalid SCRAM-SHA-256 verifier: "+format, args...)
+	}
+	rest, ok := strings.CutPrefix(s, scramVerifierPrefix)
+	if !ok {
+		return bad("it does not start with %q", scramVerifierPrefix)
+	}
+	factors, keys, ok := strings.Cut(rest, "$")
+	if !ok {
+		return bad("want %s<iterations>:<salt>$<StoredKey>:<ServerKey>", scramVerifierPrefix)
+	}
+	iterText, saltText, ok := strings.Cut(factors, ":")
+	if !ok {
+		return bad("want <iterations>:<salt> before the second $")
+	}
+	iters, err := strconv.Atoi(iterText)
+	if err != nil || iters < 1 {
+		return bad("iteration count %q is not a positive integer", iterText)
+	}
+	salt, err := base64.StdEncoding.Strict().DecodeString(saltText)
+	if err != nil || len(salt) == 0 {
+		return bad("the salt is not non-empty base64")
+	}
+	storedText, serverText, ok := strings.Cut(keys, ":")
+	if !ok {
+		return bad("want <StoredKey>:<ServerKey> after the second $")
+	}
+	storedKey, err := base64.StdEncoding.Strict().DecodeString(storedText)
+	if err != nil || len(storedKey) != sha256.Size {
+		return bad("the StoredKey is not %d bytes of base64", sha256.Size)
+	}
+	serverKey, err := base64.StdEncoding.Strict().DecodeString(serverText)
+	if err != nil || len(serverKey) != sha256.Size {
+		return bad("the ServerKey is not %d bytes of base64", sha256.Size)
+	}
+	return scram.StoredCredentials{
+		KeyFactors: scram.KeyFactors{Salt: string(salt), Iters: iters},
+		StoredKey:  storedKey,
+		ServerKey:  serverKey,
+	}, nil
+}
+
+// mockSalt is the SCRAM salt shown to an unknown user: the same on every attempt, like the
+// fixed salt of a stored verifier, so that a changing salt does not tell a prober that the
+// user does not exist. It is derived from a secret of the server, as PostgreSQL derives
+// its mock salt from mock_authentication_nonce.
+func (s *Server) mockSalt(user string) []byte {
+	mac := hmac.New(sha256.New, s.mockNonce[:])
+	mac.Write([]byte(user))
+	return mac.Sum(nil)[:16]
 }
 
 func randomPassword() string {

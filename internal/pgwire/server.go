@@ -96,6 +96,8 @@ type Server struct {
 	// cbData is the tls-server-end-point channel binding of the server certificate, nil
 	// when it cannot be known in advance (see channelBinding).
 	cbData []byte
+	// mockNonce keys the SCRAM salts shown to unknown users (see mockSalt).
+	mockNonce [32]byte
 
 	ctx    context.Context // canceled by Close: every statement context derives from it
 	cancel context.CancelFunc
@@ -108,7 +110,10 @@ type Server struct {
 	conns     map[*conn]struct{}
 	byPID     map[uint32]*conn
 	nextPID   uint32
-	wg        sync.WaitGroup
+	// dropped holds the connections Disconnect has closed whose goroutines have not
+	// ended yet, so that they are counted once.
+	dropped map[*conn]struct{}
+	wg      sync.WaitGroup
 }
 
 // NewServer returns a Server for opt. Options are checked by Serve.
@@ -129,7 +134,10 @@ func NewServer(opt Options) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	var seed [4]byte
 	_, _ = rand.Read(seed[:])
+	var nonce [32]byte
+	_, _ = rand.Read(nonce[:])
 	return &Server{
+		mockNonce: nonce,
 		opt:       opt,
 		log:       log,
 		cbData:    channelBinding(opt.TLSConfig),
@@ -138,6 +146,7 @@ func NewServer(opt Options) *Server {
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*conn]struct{}{},
 		byPID:     map[uint32]*conn{},
+		dropped:   map[*conn]struct{}{},
 		// Process ids start at a random point so that they say nothing about how many
 		// connections the server has seen; they stay below 2^31 because clients keep
 		// them in a signed 32-bit integer.
@@ -240,9 +249,86 @@ func (s *Server) serveConn(c *conn) {
 		if c.pid != 0 && s.byPID[c.pid] == c {
 			delete(s.byPID, c.pid)
 		}
+		delete(s.dropped, c)
 		s.mu.Unlock()
 	}()
 	c.run()
+}
+
+// Disconnect closes every authenticated connection whose ConnInfo match accepts, and
+// returns how many it closed. It is for credentials that stop being valid (a rotated
+// password): sessions opened with them must not outlive them. Connections still in their
+// startup are not matched; they are checked against the Handler's current password.
+//
+// Each client is sent FATAL 57P01 "terminating connection: " + reason, then its socket is
+// closed, so that an idle client learns at once and a busy one at its next read; a running
+// statement's context is canceled with that error as its cause. match is called without
+// the server's lock held, once per connection, possibly while the connection is serving.
+func (s *Server) Disconnect(match func(ConnInfo) bool, reason string) int {
+	type candidate struct {
+		c    *conn
+		info ConnInfo
+	}
+	s.mu.Lock()
+	cands := make([]candidate, 0, len(s.byPID))
+	for pid, c := range s.byPID {
+		if _, gone := s.dropped[c]; gone {
+			continue
+		}
+		// Field by field rather than *c.info: these were written before register took
+		// s.mu, while the connection's goroutine may be writing ProcessID now.
+		cands = append(cands, candidate{c: c, info: ConnInfo{
+			RemoteAddr:  c.info.RemoteAddr,
+			TLS:         c.info.TLS,
+			ProcessID:   pid,
+			Startup:     c.info.Startup,
+			Options:     c.info.Options,
+			ConnectedAt: c.info.ConnectedAt,
+		}})
+	}
+	s.mu.Unlock()
+
+	e := &Error{Severity: "FATAL", Code: "57P01", Message: "terminating connection: " + reason}
+	n := 0
+	for _, cd := range cands {
+		if !match(cd.info) {
+			continue
+		}
+		s.mu.Lock()
+		_, gone := s.dropped[cd.c]
+		if !gone {
+			s.dropped[cd.c] = struct{}{}
+		}
+		s.mu.Unlock()
+		if gone {
+			continue
+		}
+		s.log.Info("pgwire: disconnecting", "pid", cd.info.ProcessID, "user", cd.info.Startup["user"], "reason", reason)
+		cd.c.terminate(e)
+		n++
+	}
+	return n
+}
+
+// terminate ends an authenticated connection from another goroutine than its own: it
+// cancels what runs with e as the cause, writes e to the client and closes the socket,
+// which ends the connection's goroutine at its next read or write.
+//
+// Writing from here is safe at the level of messages: the connection's goroutine writes
+// only whole messages, in one Write each (pgproto3's Flush), and a net.Conn or tls.Conn
+// serializes concurrent Writes, so e lands between two messages, as PostgreSQL's own
+// termination does in a result. The one exception is a client that has stopped reading
+// for the second the write is given: a write of the connection's goroutine cut by that
+// deadline may leave half a message before e. That client gets a garbled end instead
+// of a clean one, and the connection is closed all the same.
+func (c *conn) terminate(e *Error) {
+	c.cancelRunning(e)
+	c.stop()
+	if buf, err := errorResponse(e).Encode(nil); err == nil {
+		_ = c.raw.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = c.nc.Write(buf)
+	}
+	_ = c.raw.Close()
 }
 
 // register gives c a process id and secret for BackendKeyData, or reports that the
