@@ -91,6 +91,9 @@ type deployment struct {
 	// op serialises Start, Stop and Restart; Acquire never takes it, so it is served
 	// by the old instance while a restart compiles.
 	op sync.Mutex
+	// windowSeen and windowOpen are the window state the scheduled mode last acted on
+	// (see Schedule); guarded by op.
+	windowSeen, windowOpen bool
 
 	mu       sync.Mutex // guards the fields below
 	serving  *served
@@ -202,6 +205,11 @@ func (m *Manager) Start(ctx context.Context, project, branch string) error {
 	}
 	d.op.Lock()
 	defer d.op.Unlock()
+	return m.startLocked(ctx, d)
+}
+
+// startLocked is Start with d.op held.
+func (m *Manager) startLocked(ctx context.Context, d *deployment) error {
 	d.mu.Lock()
 	running := d.serving != nil && d.state == store.StateRunning
 	d.mu.Unlock()
@@ -556,7 +564,7 @@ func (m *Manager) StopIdle(ctx context.Context) {
 	}
 }
 
-// Run runs Heartbeat and StopIdle every HeartbeatInterval until ctx ends.
+// Run runs Heartbeat, StopIdle and Schedule every HeartbeatInterval until ctx ends.
 func (m *Manager) Run(ctx context.Context) {
 	t := time.NewTicker(m.opt.HeartbeatInterval)
 	defer t.Stop()
@@ -567,15 +575,18 @@ func (m *Manager) Run(ctx context.Context) {
 		case <-t.C:
 			m.Heartbeat(ctx)
 			m.StopIdle(ctx)
+			m.Schedule(ctx)
 		}
 	}
 }
 
 // StartAll is for boot. It starts the always_on deployments (every recorded one that was
 // not STOPPED on purpose, and the main branch of a project that has none) and the scheduled
-// ones that were running, and records the on-demand ones that claim to run as STOPPED, since
-// nothing serves them after a restart until a request wakes them. It goes on past failures
-// (already recorded as ERROR) and returns them joined.
+// ones inside one of their windows (every recorded one, and the main branch of a project
+// that has none), and records as STOPPED the on-demand ones that claim to run, since
+// nothing serves them after a restart until a request wakes them, and the scheduled ones
+// outside their windows. It goes on past failures (already recorded as ERROR) and returns
+// them joined.
 func (m *Manager) StartAll(ctx context.Context) error {
 	projects, err := m.opt.Store.ListProjects(ctx)
 	if err != nil {
@@ -586,6 +597,10 @@ func (m *Manager) StartAll(ctx context.Context) error {
 		c, err := ParseConfig(p.Deployment)
 		if err != nil {
 			all = append(all, fmt.Errorf("project %q: %w", p.Name, err))
+			continue
+		}
+		if c.Mode == ModeScheduled {
+			all = append(all, m.startScheduled(ctx, p.Name, c.Schedule))
 			continue
 		}
 		deps, err := m.opt.Store.ListDeployments(ctx, p.Name)
@@ -614,6 +629,28 @@ func (m *Manager) StartAll(ctx context.Context) error {
 				all = append(all, fmt.Errorf("starting %s/%s: %w", p.Name, b, err))
 			}
 		}
+	}
+	return errors.Join(all...)
+}
+
+// startScheduled is StartAll for one scheduled project.
+func (m *Manager) startScheduled(ctx context.Context, project string, sched *Schedule) error {
+	branches, err := m.branches(ctx, project)
+	if err != nil {
+		return err
+	}
+	open := sched.Open(m.opt.Clock())
+	var all []error
+	for _, b := range branches {
+		d, err := m.deployment(project, b)
+		if err != nil {
+			return err
+		}
+		d.op.Lock()
+		if err := m.followWindow(ctx, d, open, true); err != nil {
+			all = append(all, fmt.Errorf("scheduling %s/%s: %w", project, b, err))
+		}
+		d.op.Unlock()
 	}
 	return errors.Join(all...)
 }

@@ -770,7 +770,7 @@ func TestParseConfig(t *testing.T) {
 		{in: `{}`, want: platform.Config{Mode: platform.ModeAlwaysOn, IdleTimeout: platform.DefaultIdleTimeout}},
 		{in: `{"mode":"on_demand"}`, want: platform.Config{Mode: platform.ModeOnDemand, IdleTimeout: 15 * time.Minute}},
 		{in: `{"mode":"on_demand","idle_timeout":"90s"}`, want: platform.Config{Mode: platform.ModeOnDemand, IdleTimeout: 90 * time.Second}},
-		{in: `{"mode":"scheduled"}`, want: platform.Config{Mode: platform.ModeScheduled, IdleTimeout: platform.DefaultIdleTimeout}},
+		{in: `{"mode":"scheduled"}`, err: `needs "schedule"`},
 		{in: `{"mode":"sometimes"}`, err: `unknown mode "sometimes"`},
 		{in: `{"mode":"on_demand","idle_timeout":"soon"}`, err: `idle_timeout "soon"`},
 		{in: `{"mode":"on_demand","idle_timeout":"-1m"}`, err: `idle_timeout "-1m"`},
