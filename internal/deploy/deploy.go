@@ -1,0 +1,145 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cubit-dev/cubit/internal/engine"
+	"github.com/cubit-dev/cubit/internal/errs"
+	"github.com/cubit-dev/cubit/internal/model"
+	"github.com/cubit-dev/cubit/internal/platform"
+	"github.com/cubit-dev/cubit/internal/store"
+	"github.com/cubit-dev/cubit/internal/warehouse"
+)
+
+// Options configure the Runtime.
+type Options struct {
+	// Engine is the configuration of every instance's engine: limits, default time zone,
+	// result cache, and the Metrics that all instances share.
+	Engine engine.Config
+	// Logger receives the opening and closing of data sources; nil discards.
+	Logger *slog.Logger
+}
+
+// Runtime implements platform.Runtime with the engine: it compiles a branch's model and
+// binds it to a warehouse from a shared pool. It is safe for concurrent use.
+type Runtime struct {
+	opt  Options
+	pool *pool
+}
+
+var _ platform.Runtime = (*Runtime)(nil)
+
+// NewRuntime returns a Runtime with an empty warehouse pool.
+func NewRuntime(opt Options) *Runtime {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Runtime{opt: opt, pool: newPool(opt.Logger)}
+}
+
+// Build compiles model and binds it to the warehouse of env, opening the warehouse when no
+// instance holds it yet. The model is compiled first, so that a broken model costs no
+// connection; its error is returned unchanged (kind model, one problem per line with
+// file:line). Settings that do not decode are an invalid error. A PostgreSQL source that
+// does not answer does not fail Build, since its pool connects lazily: the instance is
+// returned and its Ping reports the outage, so that a heartbeat can see the source come
+// back without a rebuild. A DuckDB file that cannot be opened fails Build as unavailable.
+func (r *Runtime) Build(ctx context.Context, model fs.FS, version string, env store.Environment, secrets map[string][]byte) (platform.Instance, error) {
+	inst, err := r.build(ctx, model, version, env, secrets)
+	if err != nil {
+		// A nil *Instance inside a non-nil interface would look like an instance.
+		return nil, err
+	}
+	return inst, nil
+}
+
+func (r *Runtime) build(ctx context.Context, fsys fs.FS, version string, env store.Environment, secrets map[string][]byte) (*Instance, error) {
+	if fsys == nil {
+		return nil, &errs.Error{Kind: errs.KindInternal, Message: "deploy: Build without a model file system"}
+	}
+	m, err := model.LoadFS(fsys)
+	if err != nil {
+		return nil, err
+	}
+	src, err := sourceOf(env, secrets)
+	if err != nil {
+		return nil, inEnvironment(env.Name, err)
+	}
+	e, err := r.pool.acquire(ctx, src)
+	if err != nil {
+		return nil, inEnvironment(env.Name, err)
+	}
+	return &Instance{
+		eng:     engine.New(m, src.dialect, e.w, r.opt.Engine),
+		version: version,
+		pool:    r.pool,
+		entry:   e,
+	}, nil
+}
+
+// Close closes the pooled warehouses and refuses later builds. It is for shutdown, after
+// every instance is closed: an instance still open loses its data source.
+func (r *Runtime) Close() error {
+	return r.pool.close()
+}
+
+// poolSize is the number of warehouses open or opening, for tests.
+func (r *Runtime) poolSize() int { return r.pool.size() }
+
+// inEnvironment names the environment in err, keeping its kind and its cause.
+func inEnvironment(name string, err error) error {
+	k := errs.KindOf(err)
+	if k == errs.KindInvalid {
+		// An invalid error's text leaves out its cause, so the message carries it.
+		return errs.Wrap(k, err, "environment %q: %v", name, err)
+	}
+	return errs.Wrap(k, err, "environment %q", name)
+}
+
+// Instance is one compiled model version bound to its warehouse. It implements
+// platform.Instance, and restapi.Engines and the SQL API's Engines through Engine.
+type Instance struct {
+	eng     *engine.Engine
+	version string
+	pool    *pool
+	entry   *entry
+
+	closeOnce sync.Once
+	closeErr  error
+	closed    atomic.Bool
+}
+
+var _ platform.Instance = (*Instance)(nil)
+
+// Engine returns the engine that answers this version's queries.
+func (i *Instance) Engine() *engine.Engine { return i.eng }
+
+// Version returns the model version the instance was built from.
+func (i *Instance) Version() string { return i.version }
+
+// Ping reports whether the data source answers; the error is unavailable when it does not.
+func (i *Instance) Ping(ctx context.Context) error {
+	if i.closed.Load() {
+		return &errs.Error{Kind: errs.KindUnavailable, Message: fmt.Sprintf("the instance of version %s is closed", i.version)}
+	}
+	return i.entry.w.Ping(ctx)
+}
+
+// Close releases the instance's use of its warehouse, which closes when no other instance
+// holds it. Queries in flight on a warehouse that closes fail. Close may be called more
+// than once; later calls return the first call's error.
+func (i *Instance) Close() error {
+	i.closeOnce.Do(func() {
+		i.closed.Store(true)
+		i.closeErr = i.pool.release(i.entry)
+	})
+	return i.closeErr
+}
+
+// warehouse returns the instance's warehouse, for tests that check results against it.
+func (i *Instance) warehouse() warehouse.Warehouse { return i.entry.w }
