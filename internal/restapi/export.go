@@ -45,7 +45,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request, _ map[string]any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	rows := 0
-	err = a.opt.Engines.Engine().Stream(ctx, req.Queries[0], func(k []string) error {
+	err = a.engine(r).Stream(ctx, req.Queries[0], func(k []string) error {
 		keys = k
 		started = true
 		if format == "csv" {

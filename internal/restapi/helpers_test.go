@@ -155,7 +155,11 @@ func startAPI(t testing.TB, eng *engine.Engine, opt restapi.Options) *testAPI {
 		}
 		opt.Auth = auth
 	}
-	a.auth = opt.Auth
+	auth, ok := opt.Auth.(*restapi.Authenticator)
+	if !ok {
+		t.Fatalf("the test API needs a *restapi.Authenticator to mint tokens, got %T", opt.Auth)
+	}
+	a.auth = auth
 	if opt.Logger == nil {
 		opt.Logger = watchPanics(t)
 	}

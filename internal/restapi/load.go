@@ -32,7 +32,7 @@ func (a *API) load(w http.ResponseWriter, r *http.Request, claims map[string]any
 		writeError(w, r, errs.Wrap(errs.KindInternal, err, "encoding the security context"))
 		return
 	}
-	eng := a.opt.Engines.Engine()
+	eng := a.engine(r)
 	fl, shared := a.flights.join(eng, string(security)+"|"+req.Key, requestID(r.Context()), a.opt.QueryTimeout, func(ctx context.Context) (any, error) {
 		return eng.Load(ctx, req.Request)
 	})

@@ -19,10 +19,32 @@ type Engines interface {
 	Engine() *engine.Engine
 }
 
+// Auth checks a request's credential for an endpoint's scope and returns its security
+// context (the token's claims). *Authenticator is Cube's JWT check.
+type Auth interface {
+	Authenticate(r *http.Request, scope string) (map[string]any, error)
+}
+
+// WithEngine returns a context that makes the API serve a request on eng instead of the
+// engine of Options.Engines. The platform's router uses it: it acquires the deployment's
+// instance for the length of the request and hands its engine down this way.
+func WithEngine(ctx context.Context, eng *engine.Engine) context.Context {
+	return context.WithValue(ctx, keyEngine, eng)
+}
+
+// engine is the engine that serves r.
+func (a *API) engine(r *http.Request) *engine.Engine {
+	if eng, ok := r.Context().Value(keyEngine).(*engine.Engine); ok {
+		return eng
+	}
+	return a.opt.Engines.Engine()
+}
+
 // Options configure the API.
 type Options struct {
+	// Engines serves the requests that do not carry an engine (see WithEngine).
 	Engines Engines
-	Auth    *Authenticator
+	Auth    Auth
 	Logger  *slog.Logger
 	Metrics *Metrics
 	// MaxBodyBytes caps request bodies (413 beyond it).
@@ -128,6 +150,7 @@ type ctxKey int
 const (
 	keyRequestID ctxKey = iota
 	keyLogger
+	keyEngine
 )
 
 func requestID(ctx context.Context) string {

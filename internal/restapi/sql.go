@@ -33,7 +33,7 @@ func (a *API) sql(w http.ResponseWriter, r *http.Request, _ map[string]any) {
 		writeError(w, r, err)
 		return
 	}
-	eng := a.opt.Engines.Engine()
+	eng := a.engine(r)
 	var infos []map[string]any
 	for _, q := range engine.Expand(req.Request) {
 		c, err := eng.Compile(q)
@@ -91,7 +91,7 @@ func (a *API) dryRun(w http.ResponseWriter, r *http.Request, _ map[string]any) {
 		writeError(w, r, err)
 		return
 	}
-	eng := a.opt.Engines.Engine()
+	eng := a.engine(r)
 	queryType := "regularQuery"
 	switch {
 	case req.Array:
@@ -132,5 +132,5 @@ func (a *API) dryRun(w http.ResponseWriter, r *http.Request, _ map[string]any) {
 func (a *API) meta(w http.ResponseWriter, r *http.Request, _ map[string]any) {
 	_, extended := r.URL.Query()["extended"]
 	onlyViews := r.URL.Query().Get("onlyViews") == "true"
-	writeJSON(w, http.StatusOK, a.opt.Engines.Engine().Meta(engine.MetaOptions{Extended: extended, OnlyViews: onlyViews}))
+	writeJSON(w, http.StatusOK, a.engine(r).Meta(engine.MetaOptions{Extended: extended, OnlyViews: onlyViews}))
 }
