@@ -8,9 +8,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { accessSync, mkdtempSync, constants as fsConstants, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -70,7 +71,9 @@ function serverEnv(extra) {
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith('CUBEJS_') && !k.startsWith('CUBIT_') && k !== 'PORT') env[k] = v;
   }
-  return { ...env, CUBEJS_API_SECRET: SECRET, ...extra };
+  // The platform's state goes to a fresh directory, not the checkout's .cubit.
+  const CUBIT_DATA_DIR = mkdtempSync(join(tmpdir(), 'cubit-js-'));
+  return { ...env, CUBEJS_API_SECRET: SECRET, CUBIT_DATA_DIR, ...extra };
 }
 
 // Keeps the last bytes of a stream, for error messages.

@@ -25,6 +25,9 @@ func runServe(e *env, args []string) int {
 	sqlListen := fs.String("sql-listen", "", "SQL API address (default 127.0.0.1:15432; CUBEJS_PG_SQL_PORT sets the port)")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate: HTTPS for the REST API, TLS for the SQL API ($CUBIT_TLS_CERT)")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert ($CUBIT_TLS_KEY)")
+	dataDir := fs.String("data-dir", "", "the platform's state: store, repositories, key (default $CUBIT_DATA_DIR, else ./.cubit)")
+	storeURL := fs.String("store", "", "PostgreSQL URL of a store shared by several nodes ($CUBIT_STORE; default SQLite in --data-dir)")
+	noPlatform := fs.Bool("no-platform", false, "serve the default deployment only: no projects, admin API or data directory ($CUBIT_PLATFORM=off)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if _, err := parse(fs, args); err != nil {
 		return exitUsage
@@ -41,6 +44,15 @@ func runServe(e *env, args []string) int {
 	}
 	if *tlsCert != "" || *tlsKey != "" {
 		cfg.Server.TLSCert, cfg.Server.TLSKey = *tlsCert, *tlsKey
+	}
+	if *dataDir != "" {
+		cfg.Platform.DataDir = *dataDir
+	}
+	if *storeURL != "" {
+		cfg.Platform.Store = *storeURL
+	}
+	if *noPlatform {
+		cfg.Platform.Off = true
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -67,7 +79,14 @@ func runServe(e *env, args []string) int {
 		cfg.Server.SQLPassword = randomSecret()[:20]
 	}
 	var srv *server.Server
-	srv, err = server.New(server.Options{
+	var n *server.Node
+	if !cfg.Platform.Off {
+		if n, err = server.OpenNode(ctx, cfg, logger); err != nil {
+			return fail(e, err)
+		}
+		defer n.Close()
+	}
+	opt := server.Options{
 		Config:    cfg,
 		LoadModel: func() (*model.Model, error) { return loadModel(cfg.ModelDir) },
 		Warehouse: w,
@@ -82,8 +101,13 @@ func runServe(e *env, args []string) int {
 				return
 			}
 			server.Banner(e.stdout, addr, cfg.Server.TLSCert != "", token, exampleQuery(srv.Engine().Model()), sqlURL(cfg, sqlAddr))
+			if n != nil {
+				n.Banner(e.stdout, addr, cfg.Server.TLSCert != "")
+			}
 		},
-	})
+	}
+	opt.Node = n
+	srv, err = server.New(opt)
 	if err != nil {
 		return fail(e, err)
 	}

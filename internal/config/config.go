@@ -46,7 +46,58 @@ type Config struct {
 	DefaultTimezone                 string
 	AllowUngroupedWithoutPrimaryKey bool
 
-	Server Server
+	Server   Server
+	Platform Platform
+}
+
+// Platform holds the settings of the platform that cubit serve runs beside the default
+// deployment: projects, branches, deployments, credentials.
+type Platform struct {
+	// Off runs the default deployment only (--no-platform; CUBIT_PLATFORM=off).
+	Off bool
+	// DataDir holds the platform's state: the SQLite store, the repositories and the
+	// sealing key (--data-dir; CUBIT_DATA_DIR, default ./.cubit).
+	DataDir string
+	// Store is a PostgreSQL URL for a store shared by several nodes (--store; CUBIT_STORE);
+	// "" is SQLite in DataDir.
+	Store string
+	// AdminToken is the owner's admin token (CUBIT_ADMIN_TOKEN); "" generates one on the
+	// first start and prints it once.
+	AdminToken string
+	// SecretKey seals the secrets shown again (standard base64 of 32 bytes;
+	// CUBIT_SECRET_KEY); "" uses DataDir/secret.key, generated with mode 0600.
+	SecretKey string
+	// Heartbeat is how often running deployments are checked (CUBIT_HEARTBEAT_INTERVAL,
+	// default 10s).
+	Heartbeat time.Duration
+}
+
+func platformFromEnv(getenv func(string) string) (Platform, error) {
+	p := Platform{
+		DataDir:    getenv("CUBIT_DATA_DIR"),
+		Store:      getenv("CUBIT_STORE"),
+		AdminToken: getenv("CUBIT_ADMIN_TOKEN"),
+		SecretKey:  getenv("CUBIT_SECRET_KEY"),
+		Heartbeat:  10 * time.Second,
+	}
+	if p.DataDir == "" {
+		p.DataDir = ".cubit"
+	}
+	switch v := strings.ToLower(getenv("CUBIT_PLATFORM")); v {
+	case "", "on":
+	case "off":
+		p.Off = true
+	default:
+		return p, fmt.Errorf("CUBIT_PLATFORM=%q: want on or off", v)
+	}
+	if v := getenv("CUBIT_HEARTBEAT_INTERVAL"); v != "" {
+		d, err := ParseDuration(v)
+		if err != nil || d <= 0 {
+			return p, fmt.Errorf("CUBIT_HEARTBEAT_INTERVAL=%q: want a positive duration such as 10s", v)
+		}
+		p.Heartbeat = d
+	}
+	return p, nil
 }
 
 // Server holds the settings of cubit serve.
@@ -102,6 +153,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	var err error
 	if c.Server, err = serverFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if c.Platform, err = platformFromEnv(getenv); err != nil {
 		return c, err
 	}
 	if c.DefaultLimit, err = intVar(getenv, "CUBEJS_DB_QUERY_DEFAULT_LIMIT", c.DefaultLimit); err != nil {

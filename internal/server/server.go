@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -26,6 +28,7 @@ import (
 	"github.com/cubit-dev/cubit/internal/engine"
 	"github.com/cubit-dev/cubit/internal/model"
 	"github.com/cubit-dev/cubit/internal/pgwire"
+	"github.com/cubit-dev/cubit/internal/platform"
 	"github.com/cubit-dev/cubit/internal/restapi"
 	"github.com/cubit-dev/cubit/internal/sqlapi"
 	"github.com/cubit-dev/cubit/internal/warehouse"
@@ -45,6 +48,12 @@ type Options struct {
 	// Ready, when set, receives the bound addresses once the listeners accept connections
 	// (sql is nil without the SQL API).
 	Ready func(http, sql net.Addr)
+
+	// Node, when set, serves the platform's deployments beside the default one: their
+	// REST APIs under DeploymentPrefix, their SQL logins on the same SQL port, and the
+	// admin API under /api/v1. Serve starts the deployments that should run (StartAll),
+	// runs the heartbeat, and stops the platform when it stops.
+	Node *Node
 }
 
 // Server is a running cubit serve.
@@ -56,6 +65,19 @@ type Server struct {
 	engines *engine.Metrics
 	sql     *sqlapi.Handler // nil without the SQL API
 	health  healthCache
+
+	deps   *deployments // nil without the platform
+	pgwire atomic.Pointer[pgwire.Server]
+}
+
+// DisconnectSQL closes the live SQL sessions of username (its password was rotated). It
+// returns how many were closed.
+func (s *Server) DisconnectSQL(username, reason string) int {
+	srv := s.pgwire.Load()
+	if srv == nil {
+		return 0
+	}
+	return srv.Disconnect(func(ci pgwire.ConnInfo) bool { return ci.Startup["user"] == username }, reason)
 }
 
 // Engine implements restapi.Engines: the engine of the current model version.
@@ -90,6 +112,9 @@ func New(opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.current.Store(engine.New(m, opt.Dialect, opt.Warehouse, s.engineConfig()))
+	if opt.Node != nil {
+		opt.Node.server.Store(s)
+	}
 	if opt.SQL {
 		c := opt.Config.Server
 		s.sql = sqlapi.NewHandler(sqlapi.Options{
@@ -117,11 +142,12 @@ func (s *Server) Reload() error {
 // Handler is the whole HTTP surface: the REST API, health and metrics.
 func (s *Server) Handler(reg *prometheus.Registry) http.Handler {
 	cfg := s.opt.Config.Server
+	metrics := restapi.NewMetrics(reg)
 	api := restapi.New(restapi.Options{
 		Engines:      s,
 		Auth:         s.opt.Auth,
 		Logger:       s.opt.Logger,
-		Metrics:      restapi.NewMetrics(reg),
+		Metrics:      metrics,
 		MaxBodyBytes: cfg.MaxRequestBytes,
 		ContinueWait: cfg.ContinueWait,
 		QueryTimeout: cfg.QueryTimeout,
@@ -129,6 +155,19 @@ func (s *Server) Handler(reg *prometheus.Registry) http.Handler {
 	reg.MustRegister(append(s.engines.Collectors(), s.reloads, s.failed)...)
 	mux := http.NewServeMux()
 	mux.Handle("/cubejs-api/", api.Handler("/cubejs-api"))
+	if n := s.opt.Node; n != nil {
+		deps := restapi.New(restapi.Options{
+			Auth:         trusted{},
+			Logger:       s.opt.Logger,
+			Metrics:      metrics,
+			MaxBodyBytes: cfg.MaxRequestBytes,
+			ContinueWait: cfg.ContinueWait,
+			QueryTimeout: cfg.QueryTimeout,
+		})
+		s.deps = newDeployments(n.plat, n.limiter, deps)
+		mux.Handle(DeploymentPrefix+"/{project}/{branch}/", s.deps)
+		mux.Handle("/api/v1/", n.admin.Handler())
+	}
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /livez", s.livez)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -204,16 +243,33 @@ func (s *Server) Serve(ctx context.Context) error {
 	var sqlServer *pgwire.Server
 	var sqlAddr net.Addr
 	sqlServed := make(chan error, 1)
-	if s.sql != nil {
-		defer s.sql.Close()
+	if sqlHandler := s.sqlHandler(); sqlHandler != nil {
+		if s.sql != nil {
+			defer s.sql.Close()
+		}
 		sqlLn, err := net.Listen("tcp", cfg.SQLListen)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("listening for the SQL API on %s: %w", cfg.SQLListen, err)
 		}
 		sqlAddr = sqlLn.Addr()
-		sqlServer = pgwire.NewServer(pgwire.Options{Handler: s.sql, Logger: s.opt.Logger, TLSConfig: tlsConfig})
+		sqlServer = pgwire.NewServer(pgwire.Options{Handler: sqlHandler, Logger: s.opt.Logger, TLSConfig: tlsConfig})
+		s.pgwire.Store(sqlServer)
 		go func() { sqlServed <- sqlServer.Serve(sqlLn) }()
+	}
+	if n := s.opt.Node; n != nil {
+		n.plat.Keeper().SetEndpoints(endpoints(ln.Addr(), sqlAddr, tlsConfig != nil))
+		defer s.deps.close()
+		defer n.plat.Close()
+		runCtx, stopRun := context.WithCancel(ctx)
+		defer stopRun()
+		mgr := n.plat.Manager()
+		go func() {
+			if err := mgr.StartAll(runCtx); err != nil {
+				s.opt.Logger.Warn("starting the platform's deployments", "err", err)
+			}
+			mgr.Run(runCtx)
+		}()
 	}
 	if s.opt.Ready != nil {
 		s.opt.Ready(ln.Addr(), sqlAddr)
@@ -248,6 +304,58 @@ func (s *Server) Serve(ctx context.Context) error {
 			return stop()
 		}
 	}
+}
+
+// sqlHandler is the SQL API's handler: the default deployment's, or, with the platform,
+// a router that sends each login to its deployment. nil when the SQL API is off.
+func (s *Server) sqlHandler() pgwire.Handler {
+	if s.deps == nil {
+		if s.sql == nil {
+			return nil
+		}
+		return s.sql
+	}
+	r := &sqlRouter{d: s.deps, def: s.sql, defUsers: map[string]bool{}}
+	if s.sql != nil {
+		c := s.opt.Config.Server
+		r.defUsers[c.SQLUser] = true
+		if c.SQLSuperUser != "" {
+			r.defUsers[c.SQLSuperUser] = true
+		}
+	}
+	return r
+}
+
+// endpoints are where the deployments' credentials point: the bound addresses, with the
+// host a client can dial when the listener takes every interface.
+func endpoints(httpAddr, sqlAddr net.Addr, tls bool) platform.Endpoints {
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
+	}
+	origin := scheme + dialable(httpAddr.String())
+	e := platform.Endpoints{SQLTLS: tls, BaseURL: func(project, branch string) string { return BaseURL(origin, project, branch) }}
+	if sqlAddr != nil {
+		host, port, _ := net.SplitHostPort(dialable(sqlAddr.String()))
+		e.SQLHost = host
+		e.SQLPort, _ = strconv.Atoi(port)
+	}
+	return e
+}
+
+// dialable turns a listener's address into one a client can dial: an unspecified host
+// (0.0.0.0, ::) becomes the machine's name.
+func dialable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+		if name, err := os.Hostname(); err == nil {
+			host = name
+		}
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // loadTLS reads the configured certificate, or returns nil when none is configured.

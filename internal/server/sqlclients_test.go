@@ -108,6 +108,11 @@ func sqlServer(t *testing.T) sqlSrv {
 
 // newSQLServer is newServer with the SQL API on, and both addresses reported.
 func newSQLServer(cfg config.Config, dir string, wh warehouse.Warehouse, ready func(h, q net.Addr)) (*server.Server, string, error) {
+	return newSQLServerWith(cfg, dir, wh, nil, ready)
+}
+
+// newSQLServerWith is newSQLServer with the platform's node n (nil: none).
+func newSQLServerWith(cfg config.Config, dir string, wh warehouse.Warehouse, n *server.Node, ready func(h, q net.Addr)) (*server.Server, string, error) {
 	auth, err := restapi.NewAuthenticator([]string{secret}, nil)
 	if err != nil {
 		return nil, "", err
@@ -124,6 +129,7 @@ func newSQLServer(cfg config.Config, dir string, wh warehouse.Warehouse, ready f
 		Auth:      auth,
 		SQL:       true,
 		Ready:     ready,
+		Node:      n,
 	})
 	return s, token, err
 }
