@@ -219,6 +219,10 @@ func (c *conn) open() error {
 	c.log = c.log.With("user", user, "database", database)
 
 	if err := c.authenticate(authCtx, user, database); err != nil {
+		var pe *Error
+		if c.srv.opt.AuthFailed != nil && errors.As(err, &pe) {
+			c.srv.opt.AuthFailed(authCtx, user, database, pe)
+		}
 		return err
 	}
 	if !c.srv.register(c) {

@@ -68,6 +68,10 @@ type Options struct {
 	MaxMessageSize int
 	// MaxConnections refuses connections beyond this many (FATAL 53300). 0: unlimited.
 	MaxConnections int
+	// AuthFailed, when set, is told of every refused login (for an audit log): the
+	// startup's user and database and the error sent to the client. ctx carries the
+	// connection's ConnInfo.
+	AuthFailed func(ctx context.Context, user, database string, err *Error)
 }
 
 const (

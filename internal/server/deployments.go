@@ -207,8 +207,6 @@ func (s *sqlRouter) Password(ctx context.Context, user, database string) (string
 		return "", err
 	}
 	if !sec.Allows(addr) {
-		s.d.p.Audit(ctx, platform.Actor{Name: user, Address: addr.String()}, "auth.failure",
-			"deployment/"+project+"/"+branch, map[string]any{"api": "sql", "reason": "address not allowed"})
 		return "", &pgwire.Error{Severity: "FATAL", Code: "28000",
 			Message: fmt.Sprintf("address %s is not in the IP allow-list of deployment %s/%s", addr, project, branch)}
 	}
@@ -239,6 +237,16 @@ func (s *sqlRouter) NewSession(ctx context.Context, user, database string) (pgwi
 		addr = clientAddr(info.RemoteAddr.String()).String()
 	}
 	return &limitedSession{Session: sess, d: s.d, project: project, branch: branch, user: user, addr: addr}, nil
+}
+
+// sqlAuthFailed writes a refused SQL login to the audit log.
+func (d *deployments) sqlAuthFailed(ctx context.Context, user, database string, err *pgwire.Error) {
+	addr := ""
+	if info, ok := pgwire.ConnInfoFromContext(ctx); ok && info.RemoteAddr != nil {
+		addr = clientAddr(info.RemoteAddr.String()).String()
+	}
+	d.p.Audit(ctx, platform.Actor{Name: user, Address: addr}, "auth.failure", "sql-api",
+		map[string]any{"api": "sql", "database": database, "code": err.Code, "reason": err.Message})
 }
 
 // sqlHandler returns the SQL API of a deployment, made on first use. Its statements run

@@ -16,7 +16,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,8 +37,15 @@ const adminToken = "admin-token-for-tests"
 
 // node is a running server with the platform.
 type node struct {
-	origin string // http://127.0.0.1:port
-	sql    net.Addr
+	origin  string // http://127.0.0.1:port
+	sql     net.Addr
+	dataDir string
+}
+
+// repoPath is where the node keeps the repository of project.
+func (n node) repoPath(t *testing.T, project string) string {
+	t.Helper()
+	return filepath.Join(n.dataDir, "repos", project+".git")
 }
 
 func startNode(t *testing.T) node {
@@ -70,7 +79,7 @@ func startNode(t *testing.T) node {
 	})
 	select {
 	case a := <-ready:
-		return node{origin: "http://" + a.http.String(), sql: a.sql}
+		return node{origin: "http://" + a.http.String(), sql: a.sql, dataDir: cfg.Platform.DataDir}
 	case err := <-served:
 		t.Fatalf("Serve: %v", err)
 	case <-time.After(time.Minute):
@@ -129,7 +138,7 @@ func (n node) waitState(t *testing.T, project, branch, state string) map[string]
 	deadline := time.Now().Add(time.Minute)
 	var last map[string]any
 	for time.Now().Before(deadline) {
-		_, last = n.call(t, adminToken, "GET", "/projects/"+project+"/branches/"+branch+"/status", nil)
+		_, last = n.call(t, adminToken, "GET", "/projects/"+project+"/branches/"+url.PathEscape(branch)+"/status", nil)
 		if last["state"] == state {
 			return last
 		}
@@ -148,7 +157,7 @@ type creds struct {
 
 func (n node) credentials(t *testing.T, project, branch string) creds {
 	t.Helper()
-	v := n.must(t, 200, "GET", "/projects/"+project+"/branches/"+branch+"/credentials", nil)
+	v := n.must(t, 200, "GET", "/projects/"+project+"/branches/"+url.PathEscape(branch)+"/credentials", nil)
 	sql, _ := v["sql"].(map[string]any)
 	rest, _ := v["rest"].(map[string]any)
 	c := creds{}
@@ -611,19 +620,25 @@ func TestPlatformRolesAndAudit(t *testing.T) {
 			t.Fatalf("viewer %s %s: %d %v, want 403", c.method, c.path, status, v)
 		}
 	}
-	n.credentials(t, "demo", "main")
+	c := n.credentials(t, "demo", "main")
 	n.must(t, 200, "POST", "/projects/demo/branches/main/restart", nil)
 	load(t, n.origin+"/d/demo/main/v1", "cbt_bogus_token", completedQuery)
+	if _, err := connect(t, strings.Replace(c.connString, c.password, "wrong", 1)); sqlState(err) != "28P01" {
+		t.Fatalf("wrong SQL password: %v", err)
+	}
 	audit := n.must(t, 200, "GET", "/audit", nil)
 	seen := map[string]bool{}
 	for _, e := range audit["entries"].([]any) {
 		m := e.(map[string]any)
 		seen[fmt.Sprint(m["action"])] = true
+		if m["action"] == "auth.failure" && m["target"] == "sql-api" && m["actor"] == c.user {
+			seen["sql auth.failure"] = true
+		}
 		if m["address"] == "" || m["at"] == nil {
 			t.Fatalf("audit entry without address or time: %v", m)
 		}
 	}
-	for _, want := range []string{"credentials.view", "deployment.restart", "auth.failure", "admin-token.create"} {
+	for _, want := range []string{"credentials.view", "deployment.restart", "auth.failure", "sql auth.failure", "admin-token.create"} {
 		if !seen[want] {
 			t.Errorf("audit has no %s entry: %v", want, audit)
 		}
@@ -658,5 +673,123 @@ func TestPlatformOnDemand(t *testing.T) {
 	}
 	if got, want := sqlCompleted(t, conn), wantCompleted(t); got != want {
 		t.Fatalf("SQL on the woken deployment: %s, want %s", got, want)
+	}
+}
+
+// TestPlatformAPIEndpoints goes through every admin endpoint's reads and writes once.
+func TestPlatformAPIEndpoints(t *testing.T) {
+	n := startNode(t)
+	n.waitState(t, "demo", "main", "RUNNING")
+	if v := n.must(t, 200, "GET", "/whoami", nil); v["role"] != "owner" {
+		t.Fatalf("whoami: %v", v)
+	}
+
+	// Environments.
+	envs := n.must(t, 200, "GET", "/environments", nil)
+	if fmt.Sprint(envs["environments"]) == "[]" {
+		t.Fatalf("environments of a new node: %v", envs)
+	}
+	n.must(t, 201, "POST", "/environments", map[string]any{"name": "warehouse", "type": "postgres",
+		"settings": map[string]any{"host": "db.example", "port": 5432, "database": "shop", "user": "cubit"}})
+	v := n.must(t, 200, "PATCH", "/environments/warehouse", map[string]any{"settings": map[string]any{
+		"host": "db.example", "port": 6432, "database": "shop", "user": "cubit"}, "secrets": map[string]any{"password": "hunter2"}})
+	if fmt.Sprint(v["settings"]) != "map[database:shop host:db.example port:6432 user:cubit]" || fmt.Sprint(v["secrets"]) != "[password]" {
+		t.Fatalf("environment after PATCH: %v", v)
+	}
+	if strings.Contains(fmt.Sprint(n.must(t, 200, "GET", "/environments/warehouse", nil)), "hunter2") {
+		t.Fatal("an environment read returned its secret")
+	}
+	if status, v := n.call(t, adminToken, "DELETE", "/environments/demo", nil); status != 409 || !strings.Contains(fmt.Sprint(v["error"]), "used by project") {
+		t.Fatalf("deleting an environment in use: %d %v", status, v)
+	}
+	n.must(t, 204, "DELETE", "/environments/warehouse", nil)
+	n.must(t, 404, "GET", "/environments/warehouse", nil)
+
+	// Projects: managed, then imported from a local repository (the managed one's).
+	n.must(t, 201, "POST", "/projects", map[string]any{"name": "shop", "environment": "demo",
+		"deployment": map[string]any{"mode": "on_demand"}, "protected_branches": []string{"release"}})
+	if v := n.must(t, 200, "GET", "/projects/shop", nil); v["repository"].(map[string]any)["type"] != "managed" ||
+		fmt.Sprint(v["protected_branches"]) != "[release]" {
+		t.Fatalf("project: %v", v)
+	}
+	if v := n.must(t, 200, "PATCH", "/projects/shop", map[string]any{"deployment": map[string]any{"mode": "always_on"}}); fmt.Sprint(v["deployment"]) != "map[mode:always_on]" {
+		t.Fatalf("project after PATCH: %v", v)
+	}
+	if v := n.must(t, 200, "GET", "/projects", nil); len(v["projects"].([]any)) != 2 {
+		t.Fatalf("projects: %v", v)
+	}
+
+	// Branches and files.
+	n.must(t, 201, "POST", "/projects/shop/branches", map[string]any{"name": "feature/x"})
+	if v := n.must(t, 200, "GET", "/projects/shop/branches", nil); len(v["branches"].([]any)) != 2 {
+		t.Fatalf("branches: %v", v)
+	}
+	files := n.must(t, 200, "GET", "/projects/shop/branches/feature%2Fx/files/model", nil)
+	if !strings.Contains(fmt.Sprint(files["files"]), "model/cubes/orders.yml") {
+		t.Fatalf("files: %v", files)
+	}
+	w := n.must(t, 200, "PUT", "/projects/shop/branches/feature%2Fx/files/model/cubes/notes.yml", map[string]any{
+		"content": "cubes: []\n", "message": "Notes", "author": map[string]any{"name": "Ana", "email": "ana@example.com"}})
+	if len(fmt.Sprint(w["commit"])) != 40 {
+		t.Fatalf("file write: %v", w)
+	}
+	if v := n.must(t, 200, "GET", "/projects/shop/branches/feature%2Fx/files/model/cubes/notes.yml", nil); v["content"] != "cubes: []\n" {
+		t.Fatalf("file read: %v", v)
+	}
+	n.must(t, 404, "GET", "/projects/shop/branches/main/files/model/cubes/notes.yml", nil)
+	n.must(t, 200, "DELETE", "/projects/shop/branches/feature%2Fx/files/model/cubes/notes.yml", nil)
+	n.must(t, 404, "GET", "/projects/shop/branches/feature%2Fx/files/model/cubes/notes.yml", nil)
+	if st := n.must(t, 200, "POST", "/projects/shop/branches/feature%2Fx/start", nil); st["state"] != "RUNNING" {
+		t.Fatalf("start feature/x: %v", st)
+	}
+	c := n.credentials(t, "shop", "feature/x")
+	if !strings.Contains(c.baseURL, "/feature%2Fx/") {
+		t.Fatalf("base_url of a branch with a slash: %s", c.baseURL)
+	}
+	if got, want := restCompleted(t, c), wantCompleted(t); got != want {
+		t.Fatalf("feature/x: %s, want %s", got, want)
+	}
+
+	// Security.
+	if v := n.must(t, 200, "GET", "/projects/shop/branches/main/security", nil); fmt.Sprint(v["ip_allow_list"]) != "[]" && v["ip_allow_list"] != nil {
+		t.Fatalf("default security: %v", v)
+	}
+	n.must(t, 200, "PUT", "/projects/shop/branches/main/security", map[string]any{"ip_allow_list": []string{"127.0.0.1", "10.1.2.3/8"}, "token_lifetime": "1h"})
+	if v := n.must(t, 200, "GET", "/projects/shop/branches/main/security", nil); fmt.Sprint(v["ip_allow_list"]) != "[127.0.0.1/32 10.0.0.0/8]" || v["token_lifetime"] != "1h0m0s" && v["token_lifetime"] != "1h" {
+		t.Fatalf("security after PUT: %v", v)
+	}
+
+	// Imported: a clone of the shop repository, through its path.
+	imported := n.must(t, 201, "POST", "/projects", map[string]any{"name": "copy", "environment": "demo",
+		"repository": map[string]any{"type": "imported", "url": n.repoPath(t, "shop")}, "deployment": map[string]any{"mode": "on_demand"}})
+	if imported["repository"].(map[string]any)["url"] == "" {
+		t.Fatalf("imported project: %v", imported)
+	}
+	if v := n.must(t, 200, "GET", "/projects/copy/branches", nil); len(v["branches"].([]any)) != 2 {
+		t.Fatalf("branches of the clone: %v", v)
+	}
+	n.must(t, 400, "POST", "/projects", map[string]any{"name": "nothing", "environment": "demo",
+		"repository": map[string]any{"type": "imported"}})
+
+	// Admin tokens.
+	n.must(t, 201, "POST", "/admin-tokens", map[string]any{"name": "ci", "role": "editor"})
+	list := n.must(t, 200, "GET", "/admin-tokens", nil)
+	if s := fmt.Sprint(list); !strings.Contains(s, "ci") || strings.Contains(s, "cba_") {
+		t.Fatalf("admin tokens list: %v", list)
+	}
+	n.must(t, 204, "DELETE", "/admin-tokens/ci", nil)
+	n.must(t, 400, "DELETE", "/admin-tokens/root", nil)
+
+	// Audit filters.
+	if v := n.must(t, 200, "GET", "/audit?action=project.create&limit=1", nil); len(v["entries"].([]any)) != 1 {
+		t.Fatalf("audit filtered: %v", v)
+	}
+	n.must(t, 400, "GET", "/audit?since=yesterday", nil)
+
+	// Deleting a project removes it and stops its deployments.
+	n.must(t, 204, "DELETE", "/projects/shop", nil)
+	n.must(t, 404, "GET", "/projects/shop", nil)
+	if status, _, _ := load(t, c.baseURL, c.token, completedQuery); status != 404 && status != 401 {
+		t.Fatalf("the deleted project's deployment still answers: %d", status)
 	}
 }

@@ -253,7 +253,11 @@ func (s *Server) Serve(ctx context.Context) error {
 			return fmt.Errorf("listening for the SQL API on %s: %w", cfg.SQLListen, err)
 		}
 		sqlAddr = sqlLn.Addr()
-		sqlServer = pgwire.NewServer(pgwire.Options{Handler: sqlHandler, Logger: s.opt.Logger, TLSConfig: tlsConfig})
+		popt := pgwire.Options{Handler: sqlHandler, Logger: s.opt.Logger, TLSConfig: tlsConfig}
+		if s.deps != nil {
+			popt.AuthFailed = s.deps.sqlAuthFailed
+		}
+		sqlServer = pgwire.NewServer(popt)
 		s.pgwire.Store(sqlServer)
 		go func() { sqlServed <- sqlServer.Serve(sqlLn) }()
 	}

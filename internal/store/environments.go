@@ -201,11 +201,11 @@ func (s *Store) DeleteEnvironment(ctx context.Context, name string) error {
 		}
 		users := names(ctx, x, "SELECT name FROM projects WHERE environment_id = ? ORDER BY name", id)
 		if len(users) > 0 {
-			return errs.Invalid("environment %q is used by project %q; change or delete the project first", name, users[0])
+			return errs.Conflict("environment %q is used by project %q; change or delete the project first", name, users[0])
 		}
 		_, err = x.exec(ctx, "DELETE FROM environments WHERE id = ?", id)
 		if s.dialect.isForeignKey(err) {
-			return errs.Invalid("environment %q is used by a project", name)
+			return errs.Conflict("environment %q is used by a project", name)
 		}
 		return internal(err, "deleting environment %q", name)
 	})

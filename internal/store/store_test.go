@@ -245,7 +245,7 @@ func TestProjects(t *testing.T) {
 		_, err = s.UpdateProject(ctx, "store", u)
 		wantKind(t, err, errs.KindConflict, "already exists")
 
-		wantKind(t, s.DeleteEnvironment(ctx, "prod"), errs.KindInvalid, "used by project")
+		wantKind(t, s.DeleteEnvironment(ctx, "prod"), errs.KindConflict, "used by project")
 		if err := s.DeleteProject(ctx, "store"); err != nil {
 			t.Fatal(err)
 		}
