@@ -137,6 +137,11 @@ func (a *API) endpoint(need platform.Action, h handlerFunc) http.Handler {
 			if errs.KindOf(err) == errs.KindInternal || errs.KindOf(err) == "" {
 				a.opt.Logger.Error("admin api", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
+			var fl *failedLoad
+			if errors.As(err, &fl) {
+				writeErrorWith(w, err, map[string]any{"status": fl.status})
+				return
+			}
 			writeError(w, err)
 			return
 		}
@@ -199,10 +204,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError classifies err into its status; it is the API's only error mapping.
 func writeError(w http.ResponseWriter, err error) {
+	writeErrorWith(w, err, nil)
+}
+
+// writeErrorWith is writeError with more fields in the body (a deployment's status).
+func writeErrorWith(w http.ResponseWriter, err error, extra map[string]any) {
 	status := http.StatusInternalServerError
 	switch errs.KindOf(err) {
-	case errs.KindInvalid, errs.KindModel:
+	case errs.KindInvalid:
 		status = http.StatusBadRequest
+	case errs.KindModel:
+		status = http.StatusUnprocessableEntity
 	case errs.KindUnauthenticated:
 		status = http.StatusUnauthorized
 		w.Header().Set("WWW-Authenticate", `Bearer realm="cubit-admin"`)
@@ -223,8 +235,22 @@ func writeError(w http.ResponseWriter, err error) {
 	if status == http.StatusInternalServerError {
 		msg = "internal error; see the server log"
 	}
-	writeJSON(w, status, map[string]string{"error": msg})
+	body := map[string]any{"error": msg}
+	for k, v := range extra {
+		body[k] = v
+	}
+	writeJSON(w, status, body)
 }
+
+// failedLoad is the error of a start or restart that ended in ERROR: it carries the
+// deployment's status, which the response shows beside the error.
+type failedLoad struct {
+	err    error
+	status statusJSON
+}
+
+func (f *failedLoad) Error() string { return f.err.Error() }
+func (f *failedLoad) Unwrap() error { return f.err }
 
 // Environments.
 
@@ -252,6 +278,12 @@ type environmentIn struct {
 	Secrets  map[string]string     `json:"secrets"`
 }
 
+// input is the platform's input for in; "?check=false" saves settings without connecting.
+func (in environmentIn) input(r *http.Request) platform.EnvironmentInput {
+	return platform.EnvironmentInput{Name: in.Name, Type: in.Type, Settings: in.Settings, Secrets: in.Secrets,
+		SkipCheck: r.URL.Query().Get("check") == "false"}
+}
+
 func (a *API) listEnvironments(r *http.Request, _ caller) (int, any, error) {
 	envs, err := a.p.ListEnvironments(r.Context())
 	out := make([]environmentJSON, 0, len(envs))
@@ -266,7 +298,7 @@ func (a *API) createEnvironment(r *http.Request, c caller) (int, any, error) {
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	env, err := a.p.CreateEnvironment(r.Context(), c.actor, platform.EnvironmentInput(in))
+	env, err := a.p.CreateEnvironment(r.Context(), c.actor, in.input(r))
 	return http.StatusCreated, environmentOut(env), err
 }
 
@@ -295,7 +327,7 @@ func (a *API) updateEnvironment(r *http.Request, c caller) (int, any, error) {
 	if in.Settings == nil {
 		in.Settings = cur.Settings
 	}
-	env, err := a.p.UpdateEnvironment(r.Context(), c.actor, platform.EnvironmentInput(in))
+	env, err := a.p.UpdateEnvironment(r.Context(), c.actor, in.input(r))
 	return http.StatusOK, environmentOut(env), err
 }
 
@@ -431,7 +463,9 @@ func (a *API) getFile(r *http.Request, _ caller) (int, any, error) {
 type fileIn struct {
 	Content *string `json:"content"`
 	Message string  `json:"message"`
-	Author  struct {
+	// Force commits a change that leaves the model broken (by default it is refused).
+	Force  bool `json:"force"`
+	Author struct {
 		Name  string `json:"name"`
 		Email string `json:"email"`
 	} `json:"author"`
@@ -458,7 +492,7 @@ func (a *API) putFile(r *http.Request, c caller) (int, any, error) {
 	}
 	path := r.PathValue("path")
 	commit, err := a.p.ChangeFile(r.Context(), c.actor, r.PathValue("project"), r.PathValue("branch"), platform.FileChange{
-		Path: path, Data: []byte(*in.Content), Author: in.author(c), Message: in.Message})
+		Path: path, Data: []byte(*in.Content), Author: in.author(c), Message: in.Message, Force: in.Force})
 	return http.StatusOK, map[string]any{"path": path, "commit": commit}, err
 }
 
@@ -471,7 +505,7 @@ func (a *API) deleteFile(r *http.Request, c caller) (int, any, error) {
 	}
 	path := r.PathValue("path")
 	commit, err := a.p.ChangeFile(r.Context(), c.actor, r.PathValue("project"), r.PathValue("branch"), platform.FileChange{
-		Path: path, Author: in.author(c), Message: in.Message})
+		Path: path, Author: in.author(c), Message: in.Message, Force: in.Force})
 	return http.StatusOK, map[string]any{"path": path, "commit": commit}, err
 }
 
@@ -507,6 +541,9 @@ func (a *API) status(r *http.Request, _ caller) (int, any, error) {
 func (a *API) lifecycle(op platform.Operation) handlerFunc {
 	return func(r *http.Request, c caller) (int, any, error) {
 		st, err := a.p.Lifecycle(r.Context(), c.actor, r.PathValue("project"), r.PathValue("branch"), op)
+		if err != nil && st.State != "" {
+			err = &failedLoad{err: err, status: statusOut(st)}
+		}
 		return http.StatusOK, statusOut(st), err
 	}
 }

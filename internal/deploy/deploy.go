@@ -59,10 +59,7 @@ func (r *Runtime) Build(ctx context.Context, model fs.FS, version string, env st
 }
 
 func (r *Runtime) build(ctx context.Context, fsys fs.FS, version string, env store.Environment, secrets map[string][]byte) (*Instance, error) {
-	if fsys == nil {
-		return nil, &errs.Error{Kind: errs.KindInternal, Message: "deploy: Build without a model file system"}
-	}
-	m, err := model.LoadFS(fsys)
+	m, err := loadModel(fsys)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +77,13 @@ func (r *Runtime) build(ctx context.Context, fsys fs.FS, version string, env sto
 		pool:    r.pool,
 		entry:   e,
 	}, nil
+}
+
+func loadModel(fsys fs.FS) (*model.Model, error) {
+	if fsys == nil {
+		return nil, &errs.Error{Kind: errs.KindInternal, Message: "deploy: no model file system"}
+	}
+	return model.LoadFS(fsys)
 }
 
 // Close closes the pooled warehouses and refuses later builds. It is for shutdown, after
@@ -143,3 +147,29 @@ func (i *Instance) Close() error {
 
 // warehouse returns the instance's warehouse, for tests that check results against it.
 func (i *Instance) warehouse() warehouse.Warehouse { return i.entry.w }
+
+// CheckModel compiles model and returns its problems (kind model, file:line), without
+// deploying it: the platform refuses a model file write that would break the branch.
+func (r *Runtime) CheckModel(model fs.FS) error {
+	_, err := loadModel(model)
+	return err
+}
+
+// CheckEnvironment opens env's data source (or takes the pooled one) and pings it: the
+// platform refuses to save settings that cannot connect. The embedded demo is not opened:
+// it always answers.
+func (r *Runtime) CheckEnvironment(ctx context.Context, env store.Environment, secrets map[string][]byte) error {
+	src, err := sourceOf(env, secrets)
+	if err != nil {
+		return err
+	}
+	if src.key == demoKey {
+		return nil
+	}
+	e, err := r.pool.acquire(ctx, src)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = r.pool.release(e) }()
+	return e.w.Ping(ctx)
+}

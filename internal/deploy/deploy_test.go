@@ -397,3 +397,55 @@ func BenchmarkBuildDemo(b *testing.B) {
 		}
 	}
 }
+
+func TestCheckModel(t *testing.T) {
+	r := newRuntime(t)
+	if err := r.CheckModel(demoModel(t)); err != nil {
+		t.Fatalf("the demo model: %v", err)
+	}
+	broken := fstest.MapFS{"cubes/orders.yml": {Data: []byte("cubes:\n  - name: orders\n    sql_table: orders\n    measures:\n      - name: count\n        type: cuont\n")}}
+	if err := r.CheckModel(broken); errs.KindOf(err) != errs.KindModel || !strings.Contains(err.Error(), "cubes/orders.yml:5") {
+		t.Fatalf("a broken model: %v (kind %s)", err, errs.KindOf(err))
+	}
+	if n := r.poolSize(); n != 0 {
+		t.Fatalf("checking models opened %d warehouses", n)
+	}
+}
+
+func TestCheckEnvironment(t *testing.T) {
+	r := newRuntime(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.CheckEnvironment(ctx, demoEnv, nil); err != nil {
+		t.Fatalf("the demo: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	down := env(store.EnvironmentPostgres, fmt.Sprintf(`{"host": "127.0.0.1", "port": %d, "database": "shop", "user": "cubit", "sslmode": "disable"}`, port))
+	if err := r.CheckEnvironment(ctx, down, nil); errs.KindOf(err) != errs.KindUnavailable {
+		t.Fatalf("a closed port: %v (kind %s), want unavailable", err, errs.KindOf(err))
+	}
+	// A DuckDB file that an instance holds open is checked through the pool, not opened twice.
+	path := filepath.Join(t.TempDir(), "shop.duckdb")
+	db, err := duckdb.Open(path, duckdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := duckdb.LoadTables(ctx, db, demo.Shop(0.01)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	file := env(store.EnvironmentDuckDB, fmt.Sprintf(`{"path": %q}`, path))
+	inst := build(t, r, demoModel(t), "v1", file, nil)
+	defer inst.Close()
+	if err := r.CheckEnvironment(ctx, file, nil); err != nil {
+		t.Fatalf("a DuckDB file in use: %v", err)
+	}
+	if n := r.poolSize(); n != 1 {
+		t.Fatalf("after the checks the pool holds %d warehouses, want 1 (the instance's)", n)
+	}
+}

@@ -24,6 +24,9 @@ import (
 // without a data source has.
 const demoScale = 1
 
+// demoKey is the pool key of the embedded demo shop.
+const demoKey = "duckdb demo"
+
 // source is what an environment connects to: the pool key, the dialect, and how to open
 // the warehouse.
 type source struct {
@@ -45,7 +48,7 @@ func sourceOf(env store.Environment, secrets map[string][]byte) (source, error) 
 	case store.EnvironmentDuckDB:
 		if s.Demo {
 			return source{
-				key:     "duckdb demo",
+				key:     demoKey,
 				desc:    "duckdb demo shop",
 				dialect: dialect.DuckDB{},
 				open:    openDemo,

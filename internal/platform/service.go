@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,16 @@ import (
 type Actor struct {
 	Name    string
 	Address string
+}
+
+// Checker is implemented by a Runtime that can check a model and an environment without
+// deploying them. With it, the Platform refuses a model file write that would leave the
+// branch's model broken, and environment settings that cannot connect.
+type Checker interface {
+	// CheckModel compiles model (a branch's model/ folder) and returns its problems.
+	CheckModel(model fs.FS) error
+	// CheckEnvironment connects to env's data source once.
+	CheckEnvironment(ctx context.Context, env store.Environment, secrets map[string][]byte) error
 }
 
 // PlatformOptions configure a Platform.
@@ -143,6 +154,37 @@ type EnvironmentInput struct {
 	Type     store.EnvironmentType
 	Settings json.RawMessage
 	Secrets  map[string]string
+	// SkipCheck saves settings without connecting first (a data source that is down
+	// for now); by default settings that cannot connect are refused.
+	SkipCheck bool
+}
+
+// checkEnvironment connects with in's settings when the Runtime can, and says why not.
+// On a change without new secrets, the stored ones are used.
+func (p *Platform) checkEnvironment(ctx context.Context, in EnvironmentInput) error {
+	c, ok := p.opt.Runtime.(Checker)
+	if !ok || in.SkipCheck {
+		return nil
+	}
+	secrets := map[string][]byte{}
+	if in.Secrets == nil {
+		sealed, err := p.opt.Store.EnvironmentSecrets(ctx, in.Name)
+		if err != nil && errs.KindOf(err) != errs.KindNotFound {
+			return err
+		}
+		if secrets, err = p.unseal(in.Name, sealed); err != nil {
+			return err
+		}
+	} else {
+		for name, v := range in.Secrets {
+			secrets[name] = []byte(v)
+		}
+	}
+	err := c.CheckEnvironment(ctx, store.Environment{Name: in.Name, Type: in.Type, Settings: in.Settings}, secrets)
+	if err == nil || errs.KindOf(err) == errs.KindInvalid {
+		return err
+	}
+	return errs.Invalid("environment %q cannot connect with these settings: %v (save them anyway with check=false)", in.Name, err)
 }
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$`)
@@ -203,6 +245,12 @@ func (p *Platform) CreateEnvironment(ctx context.Context, a Actor, in Environmen
 	if _, err := ParseEnvSettings(in.Type, in.Settings); err != nil {
 		return store.Environment{}, err
 	}
+	if _, err := p.opt.Store.GetEnvironment(ctx, in.Name); err == nil {
+		return store.Environment{}, errs.Conflict("environment %q already exists", in.Name)
+	}
+	if err := p.checkEnvironment(ctx, in); err != nil {
+		return store.Environment{}, err
+	}
 	secrets, err := p.sealSecrets(in.Name, in.Secrets)
 	if err != nil {
 		return store.Environment{}, err
@@ -219,6 +267,9 @@ func (p *Platform) CreateEnvironment(ctx context.Context, a Actor, in Environmen
 // start or restart.
 func (p *Platform) UpdateEnvironment(ctx context.Context, a Actor, in EnvironmentInput) (store.Environment, error) {
 	if _, err := ParseEnvSettings(in.Type, in.Settings); err != nil {
+		return store.Environment{}, err
+	}
+	if err := p.checkEnvironment(ctx, in); err != nil {
 		return store.Environment{}, err
 	}
 	var secrets map[string][]byte
@@ -451,6 +502,30 @@ type FileChange struct {
 	Data    []byte // nil deletes the file
 	Author  gitrepo.Signature
 	Message string
+	// Force commits a change that leaves the branch's model broken; by default such a
+	// change is refused with the model's problems.
+	Force bool
+}
+
+// checkChange compiles the model the branch would have after ch, when the Runtime can and
+// ch touches the model folder.
+func (p *Platform) checkChange(r *gitrepo.Repo, branch string, ch FileChange) error {
+	c, ok := p.opt.Runtime.(Checker)
+	if !ok || ch.Force || !strings.HasPrefix(ch.Path, gitrepo.StarterDir+"/") {
+		return nil
+	}
+	snap, _, err := r.SnapshotWith(branch, ch.Path, ch.Data)
+	if err != nil {
+		return err
+	}
+	model, err := fs.Sub(snap, gitrepo.StarterDir)
+	if err != nil {
+		return errs.Wrap(errs.KindInternal, err, "model folder of branch %s", branch)
+	}
+	if err := c.CheckModel(model); err != nil {
+		return errs.Wrap(errs.KindModel, err, "the change would break the model of branch %s, so it was not committed (commit it anyway with force)", branch)
+	}
+	return nil
 }
 
 // ChangeFile writes or deletes a file on a branch as one commit and returns the commit.
@@ -464,6 +539,9 @@ func (p *Platform) ChangeFile(ctx context.Context, a Actor, project, branch stri
 	if slices.Contains(pr.ProtectedBranches, branch) {
 		return "", &errs.Error{Kind: errs.KindForbidden,
 			Message: fmt.Sprintf("branch %s of project %s is protected: model files cannot be changed on it; change them on another branch", branch, project)}
+	}
+	if err := p.checkChange(r, branch, ch); err != nil {
+		return "", err
 	}
 	if ch.Message == "" {
 		ch.Message = "Update " + ch.Path
@@ -522,8 +600,9 @@ func (o Operation) Valid() bool {
 }
 
 // Lifecycle starts, stops or restarts a deployment and returns its status after. A start
-// or restart waits until the deployment is RUNNING or ERROR; the ERROR is the status, not
-// an error of the call (a model that does not compile is the user's to fix).
+// or restart waits until the deployment is RUNNING or ERROR; when it ends in ERROR, the
+// status comes back with the error (a model error, or a data source that does not
+// answer), so that the caller can show both.
 func (p *Platform) Lifecycle(ctx context.Context, a Actor, project, branch string, op Operation) (Status, error) {
 	if _, _, err := p.projectRepo(ctx, project); err != nil {
 		return Status{}, err
@@ -543,7 +622,11 @@ func (p *Platform) Lifecycle(ctx context.Context, a Actor, project, branch strin
 		return Status{}, err
 	}
 	p.audit(ctx, a, "deployment."+string(op), "deployment/"+project+"/"+branch, nil)
-	return p.Status(ctx, project, branch)
+	st, serr := p.Status(ctx, project, branch)
+	if serr != nil {
+		return Status{}, serr
+	}
+	return st, err
 }
 
 // isBuildFailure reports whether err is a load that ended in ERROR (recorded in the

@@ -502,12 +502,20 @@ func TestPlatformBadInput(t *testing.T) {
 	// A model commit that does not compile: ERROR with file:line, and the previous version
 	// keeps serving.
 	c := n.credentials(t, "demo", "main")
-	n.must(t, 200, "PUT", "/projects/demo/branches/main/files/model/cubes/broken.yml", map[string]any{
-		"content": "cubes:\n  - name: broken\n    sql_table: orders\n    measures:\n      - name: n\n        type: cuont\n"})
-	st := n.must(t, 200, "POST", "/projects/demo/branches/main/restart", nil)
-	if st["state"] != "ERROR" || !strings.Contains(fmt.Sprint(st["error"]), "cubes/broken.yml:5") ||
-		!strings.Contains(fmt.Sprint(st["error"]), "keeps serving") {
-		t.Fatalf("restart on a broken model: %v", st)
+	broken := map[string]any{"content": "cubes:\n  - name: broken\n    sql_table: orders\n    measures:\n      - name: n\n        type: cuont\n"}
+	v := n.must(t, 422, "PUT", "/projects/demo/branches/main/files/model/cubes/broken.yml", broken)
+	if msg := fmt.Sprint(v["error"]); !strings.Contains(msg, "cubes/broken.yml:5") || !strings.Contains(msg, "not committed") {
+		t.Fatalf("a write that breaks the model: %v", v)
+	}
+	n.must(t, 404, "GET", "/projects/demo/branches/main/files/model/cubes/broken.yml", nil)
+	// Committed anyway: the restart fails, and the previous version keeps serving.
+	broken["force"] = true
+	n.must(t, 200, "PUT", "/projects/demo/branches/main/files/model/cubes/broken.yml", broken)
+	v = n.must(t, 422, "POST", "/projects/demo/branches/main/restart", nil)
+	st, _ := v["status"].(map[string]any)
+	if st["state"] != "ERROR" || !strings.Contains(fmt.Sprint(v["error"]), "cubes/broken.yml:5") ||
+		!strings.Contains(fmt.Sprint(st["error"]), "keeps serving") || st["serving_previous"] != true {
+		t.Fatalf("restart on a broken model: %v", v)
 	}
 	if got, want := restCompleted(t, c), wantCompleted(t); got != want {
 		t.Fatalf("the previous version should keep serving: %s, want %s", got, want)
@@ -522,12 +530,17 @@ func TestPlatformBadInput(t *testing.T) {
 	}
 
 	// An environment that cannot connect: the deployment is ERROR, the platform goes on.
-	n.must(t, 201, "POST", "/environments", map[string]any{"name": "down", "type": "postgres",
-		"settings": map[string]any{"url": "postgres://nobody@127.0.0.1:1/none?sslmode=disable"}, "secrets": map[string]any{"password": "pw"}})
+	down := map[string]any{"name": "down", "type": "postgres",
+		"settings": map[string]any{"url": "postgres://nobody@127.0.0.1:1/none?sslmode=disable"}, "secrets": map[string]any{"password": "pw"}}
+	v = n.must(t, 400, "POST", "/environments", down)
+	if msg := fmt.Sprint(v["error"]); !strings.Contains(msg, "cannot connect") || strings.Contains(msg, "pw@") {
+		t.Fatalf("an environment that cannot connect: %v", v)
+	}
+	n.must(t, 201, "POST", "/environments?check=false", down)
 	n.must(t, 201, "POST", "/projects", map[string]any{"name": "offline", "environment": "down", "deployment": map[string]any{"mode": "on_demand"}})
-	st = n.must(t, 200, "POST", "/projects/offline/branches/main/start", nil)
-	if st["state"] != "ERROR" || !strings.Contains(fmt.Sprint(st["error"]), "does not answer") {
-		t.Fatalf("start on a source that is down: %v", st)
+	v = n.must(t, 503, "POST", "/projects/offline/branches/main/start", nil)
+	if st, _ := v["status"].(map[string]any); st["state"] != "ERROR" || !strings.Contains(fmt.Sprint(st["error"]), "does not answer") {
+		t.Fatalf("start on a source that is down: %v", v)
 	}
 	env := n.must(t, 200, "GET", "/environments/down", nil)
 	if strings.Contains(fmt.Sprint(env), "pw") || fmt.Sprint(env["secrets"]) != "[password]" {
@@ -689,9 +702,10 @@ func TestPlatformAPIEndpoints(t *testing.T) {
 	if fmt.Sprint(envs["environments"]) == "[]" {
 		t.Fatalf("environments of a new node: %v", envs)
 	}
-	n.must(t, 201, "POST", "/environments", map[string]any{"name": "warehouse", "type": "postgres",
+	// check=false: the host does not exist, and the settings are saved all the same.
+	n.must(t, 201, "POST", "/environments?check=false", map[string]any{"name": "warehouse", "type": "postgres",
 		"settings": map[string]any{"host": "db.example", "port": 5432, "database": "shop", "user": "cubit"}})
-	v := n.must(t, 200, "PATCH", "/environments/warehouse", map[string]any{"settings": map[string]any{
+	v := n.must(t, 200, "PATCH", "/environments/warehouse?check=false", map[string]any{"settings": map[string]any{
 		"host": "db.example", "port": 6432, "database": "shop", "user": "cubit"}, "secrets": map[string]any{"password": "hunter2"}})
 	if fmt.Sprint(v["settings"]) != "map[database:shop host:db.example port:6432 user:cubit]" || fmt.Sprint(v["secrets"]) != "[password]" {
 		t.Fatalf("environment after PATCH: %v", v)

@@ -120,7 +120,7 @@ const credentialsSelect = `SELECT p.name, d.branch, c.sql_username, c.sql_databa
 func (s *Store) oneCredentials(ctx context.Context, where string, args ...any) (Credentials, bool, error) {
 	var c Credentials
 	var expires, created, rotated int64
-	err := s.q().row(ctx, credentialsSelect+where, args...).Scan(&c.Project, &c.Branch, &c.SQLUsername,
+	err := s.hotRow(ctx, credentialsSelect+where, args...).Scan(&c.Project, &c.Branch, &c.SQLUsername,
 		&c.SQLDatabase, &c.SQLPasswordVerifier, &c.SQLPasswordSealed, &c.TokenID, &c.TokenHash, &c.TokenSealed,
 		&expires, &created, &rotated)
 	if errors.Is(err, sql.ErrNoRows) {

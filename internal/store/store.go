@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cubit-dev/cubit/internal/errs"
@@ -17,6 +18,9 @@ type Store struct {
 	db      *sql.DB
 	dialect dialect
 	now     func() time.Time
+	// stmts holds the prepared statements of the lookups made on every request (a REST
+	// token's check), by query text: preparing costs as much as running them.
+	stmts sync.Map
 }
 
 // Option changes how Open builds a Store.
@@ -56,8 +60,31 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// Close releases the connections.
-func (s *Store) Close() error { return s.db.Close() }
+// Close releases the prepared statements and the connections.
+func (s *Store) Close() error {
+	s.stmts.Range(func(k, v any) bool {
+		_ = v.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
+
+// hotRow runs a one-row lookup through a statement prepared on first use.
+func (s *Store) hotRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt).QueryRowContext(ctx, args...)
+	}
+	st, err := s.db.PrepareContext(ctx, s.dialect.rebind(query))
+	if err != nil {
+		// Running it unprepared reports the error the same way a Scan would.
+		return s.q().row(ctx, query, args...)
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		_ = st.Close()
+		st = prev.(*sql.Stmt)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
 
 // Backend names the engine behind the store: "sqlite" or "postgres".
 func (s *Store) Backend() string { return s.dialect.name() }

@@ -23,6 +23,22 @@ import (
 // from any goroutine without the repository's lock. Symbolic links are left out: a model
 // compiled from a snapshot must not reach outside the commit.
 func (r *Repo) Snapshot(branch string) (fs.FS, string, error) {
+	return r.snapshot(branch, "", nil)
+}
+
+// SnapshotWith is Snapshot of the tree branch would have after writing data at path (or
+// deleting path when data is nil), without committing anything: what a write would deploy,
+// to check it first. The hash is the current head's.
+func (r *Repo) SnapshotWith(branch, path string, data []byte) (fs.FS, string, error) {
+	if err := checkFilePath(path); err != nil {
+		return nil, "", err
+	}
+	return r.snapshot(branch, path, data)
+}
+
+// snapshot copies branch's head, with the file at changed (when not "") replaced by data
+// or left out when data is nil.
+func (r *Repo) snapshot(branch, changed string, data []byte) (fs.FS, string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	head, err := r.head(branch)
@@ -39,7 +55,7 @@ func (r *Repo) Snapshot(branch string) (fs.FS, string, error) {
 		when:  head.Committer.When,
 	}
 	err = tree.Files().ForEach(func(f *object.File) error {
-		if f.Mode != filemode.Regular && f.Mode != filemode.Executable && f.Mode != filemode.Deprecated {
+		if f.Mode != filemode.Regular && f.Mode != filemode.Executable && f.Mode != filemode.Deprecated || f.Name == changed {
 			return nil
 		}
 		data, err := r.readBlob(f.Hash, f.Name)
@@ -51,6 +67,9 @@ func (r *Repo) Snapshot(branch string) (fs.FS, string, error) {
 	})
 	if err != nil {
 		return nil, "", errs.Wrap(errs.KindInternal, err, "snapshot branch %s", branch)
+	}
+	if changed != "" && data != nil {
+		snap.add(changed, slices.Clone(data))
 	}
 	for _, entries := range snap.dirs {
 		slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
