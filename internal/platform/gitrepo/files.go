@@ -156,12 +156,10 @@ func (r *Repo) commitChange(branch string, head *object.Commit, changes map[stri
 	if err != nil {
 		return "", err
 	}
-	ref := plumbing.NewBranchReferenceName(branch)
-	// The mutex orders writes within this process; the compare-and-set refuses to lose a
-	// commit that something outside it (another process, a git push) made meanwhile.
-	err = r.r.Storer.CheckAndSetReference(plumbing.NewHashReference(ref, c), plumbing.NewHashReference(ref, head.Hash))
-	if err != nil {
-		return "", errs.Wrap(errs.KindInternal, err, "update branch %s", branch)
+	// The mutex orders writes within this process; the compare refuses to lose a commit that
+	// something outside it (a git push) made meanwhile.
+	if err := r.moveBranch(branch, c, head.Hash); err != nil {
+		return "", err
 	}
 	return c.String(), nil
 }

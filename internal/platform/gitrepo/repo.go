@@ -58,6 +58,8 @@ type Repo struct {
 	// and open pack files that are not safe for concurrent use.
 	mu sync.Mutex
 	r  *git.Repository
+	// unsynced are the objects stored since the last branch move, which fsyncs them first.
+	unsynced []plumbing.Hash
 }
 
 // Init creates a managed repository in dir (which must not hold one already) whose main
@@ -104,8 +106,13 @@ func Init(dir string, starter fs.FS, author Signature) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(MainBranch), c)); err != nil {
-		return nil, errs.Wrap(errs.KindInternal, err, "create branch %s", MainBranch)
+	if err := repo.moveBranch(MainBranch, c, plumbing.ZeroHash); err != nil {
+		return nil, err
+	}
+	// HEAD, config and the directories go-git made are not fsynced yet; the repository's own
+	// entry is one of its parent's.
+	if err := syncNew(dir); err != nil {
+		return nil, errs.Wrap(errs.KindInternal, err, "sync repository %s", dir)
 	}
 	return repo, nil
 }
@@ -146,6 +153,11 @@ func Clone(ctx context.Context, dir, url string) (*Repo, error) {
 	})
 	if err != nil {
 		return nil, errs.Wrap(errs.KindInternal, err, "create local branches in %s", dir)
+	}
+	// A clone killed half-way is never acknowledged and the next attempt clears it, so its
+	// go-git refs can be written in place; once it is acknowledged it must be on disk.
+	if err := syncNew(dir); err != nil {
+		return nil, errs.Wrap(errs.KindInternal, err, "sync repository %s", dir)
 	}
 	return &Repo{dir: dir, r: r}, nil
 }
@@ -208,8 +220,8 @@ func (r *Repo) CreateBranch(name, from string) (Branch, error) {
 	if _, err := r.r.Storer.Reference(ref); err == nil {
 		return Branch{}, errs.Conflict("branch %s already exists", name)
 	}
-	if err := r.r.Storer.SetReference(plumbing.NewHashReference(ref, head.Hash)); err != nil {
-		return Branch{}, errs.Wrap(errs.KindInternal, err, "create branch %s", name)
+	if err := r.moveBranch(name, head.Hash, plumbing.ZeroHash); err != nil {
+		return Branch{}, err
 	}
 	return Branch{Name: name, Commit: head.Hash.String(), Time: head.Committer.When}, nil
 }

@@ -29,7 +29,7 @@ func (r *Repo) writeBlob(data []byte) (plumbing.Hash, error) {
 	if err := w.Close(); err != nil {
 		return plumbing.ZeroHash, errs.Wrap(errs.KindInternal, err, "write blob")
 	}
-	h, err := r.r.Storer.SetEncodedObject(obj)
+	h, err := r.store(obj)
 	if err != nil {
 		return plumbing.ZeroHash, errs.Wrap(errs.KindInternal, err, "write blob")
 	}
@@ -113,7 +113,7 @@ func (r *Repo) buildTree(base *object.Tree, changes map[string]plumbing.Hash, pr
 	if err := tree.Encode(obj); err != nil {
 		return plumbing.ZeroHash, errs.Wrap(errs.KindInternal, err, "encode tree")
 	}
-	h, err := r.r.Storer.SetEncodedObject(obj)
+	h, err := r.store(obj)
 	if err != nil {
 		return plumbing.ZeroHash, errs.Wrap(errs.KindInternal, err, "write tree")
 	}
@@ -157,7 +157,7 @@ func (r *Repo) commit(parent *object.Commit, tree plumbing.Hash, author Signatur
 	if err := c.Encode(obj); err != nil {
 		return plumbing.ZeroHash, errs.Wrap(errs.KindInternal, err, "encode commit")
 	}
-	h, err := r.r.Storer.SetEncodedObject(obj)
+	h, err := r.store(obj)
 	if err != nil {
 		return plumbing.ZeroHash, errs.Wrap(errs.KindInternal, err, "write commit")
 	}
