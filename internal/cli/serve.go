@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"path/filepath"
 	"time"
 
 	"github.com/cubit-dev/cubit/internal/config"
@@ -18,13 +19,14 @@ import (
 )
 
 func runServe(e *env, args []string) int {
-	fs := newFlags(e, "serve", "serve [--listen ADDR] [--model DIR]")
+	fs := newFlags(e, "serve", "serve [--listen ADDR] [--model DIR] [--tls-cert FILE --tls-key FILE | --tls-self-signed]")
 	var cf commonFlags
 	fs.StringVar(&cf.model, "model", "", "model folder holding cubes/ and views/ (default $CUBEJS_SCHEMA_PATH, else the embedded demo)")
 	listen := fs.String("listen", "", "HTTP address (default 127.0.0.1:4000; PORT sets the port)")
 	sqlListen := fs.String("sql-listen", "", "SQL API address (default 127.0.0.1:15432; CUBEJS_PG_SQL_PORT sets the port)")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate: HTTPS for the REST API, TLS for the SQL API ($CUBIT_TLS_CERT)")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert ($CUBIT_TLS_KEY)")
+	tlsSelfSigned := fs.Bool("tls-self-signed", false, "serve TLS with a self-signed certificate kept in --data-dir/tls (made on the first start, renewed a week before it expires)")
 	dataDir := fs.String("data-dir", "", "the platform's state: store, repositories, key (default $CUBIT_DATA_DIR, else ./.cubit)")
 	storeURL := fs.String("store", "", "PostgreSQL URL of a store shared by several nodes ($CUBIT_STORE; default SQLite in --data-dir)")
 	noPlatform := fs.Bool("no-platform", false, "serve the default deployment only: no projects, admin API or data directory ($CUBIT_PLATFORM=off)")
@@ -54,12 +56,22 @@ func runServe(e *env, args []string) int {
 	if *noPlatform {
 		cfg.Platform.Off = true
 	}
+	if *tlsSelfSigned && (cfg.Server.TLSCert != "" || cfg.Server.TLSKey != "") {
+		fmt.Fprintln(e.stderr, "cubit serve: --tls-self-signed makes its own certificate: drop --tls-cert and --tls-key (or $CUBIT_TLS_CERT and $CUBIT_TLS_KEY), or drop --tls-self-signed")
+		return exitUsage
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(e.stderr, "cubit serve: --log-level: %v\n", err)
 		return exitUsage
 	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	var bannerTLS server.BannerTLS
+	if *tlsSelfSigned {
+		if bannerTLS, err = useSelfSigned(&cfg, logger); err != nil {
+			return fail(e, err)
+		}
+	}
 	secrets := cfg.Server.APISecrets
 	if len(secrets) == 0 {
 		secrets = []string{randomSecret()}
@@ -100,9 +112,9 @@ func runServe(e *env, args []string) int {
 				logger.Error("minting the banner token", "err", err)
 				return
 			}
-			server.Banner(e.stdout, addr, cfg.Server.TLSCert != "", token, exampleQuery(srv.Engine().Model()), sqlURL(cfg, sqlAddr))
+			server.Banner(e.stdout, addr, cfg.Server.TLSCert != "", token, exampleQuery(srv.Engine().Model()), sqlURL(cfg, sqlAddr), bannerTLS)
 			if n != nil {
-				n.Banner(e.stdout, addr, cfg.Server.TLSCert != "")
+				n.Banner(e.stdout, addr, cfg.Server.TLSCert != "", bannerTLS.CAFile)
 			}
 		},
 	}
@@ -115,6 +127,29 @@ func runServe(e *env, args []string) int {
 		return fail(e, err)
 	}
 	return exitOK
+}
+
+// useSelfSigned points cfg's TLS at the self-signed certificate in the data directory,
+// made or reused for the listen addresses' hosts, and returns what the banner says of it.
+// The data directory holds it even with --no-platform: it is where Cubit keeps its state.
+func useSelfSigned(cfg *config.Config, logger *slog.Logger) (server.BannerTLS, error) {
+	dir, err := filepath.Abs(cfg.Platform.DataDir)
+	if err != nil {
+		return server.BannerTLS{}, err
+	}
+	// The SQL API serves the same certificate, so its host is covered too.
+	hosts := selfSignedHosts(cfg.Server.Listen, cfg.Server.SQLListen)
+	s, err := ensureSelfSigned(dir, hosts, time.Now())
+	if err != nil {
+		return server.BannerTLS{}, err
+	}
+	msg := "generated a self-signed TLS certificate"
+	if s.Reused {
+		msg = "reusing the self-signed TLS certificate"
+	}
+	logger.Info(msg, "cert", s.CertFile, "hosts", hosts, "sha256", s.Fingerprint)
+	cfg.Server.TLSCert, cfg.Server.TLSKey = s.CertFile, s.KeyFile
+	return server.BannerTLS{CAFile: s.CertFile, Fingerprint: s.Fingerprint}, nil
 }
 
 // sqlURL is the connection string of the SQL API, percent-encoded so psql takes it as is.

@@ -158,15 +158,19 @@ func (n *Node) Close() {
 }
 
 // Banner prints the admin API's address, and the admin token when this start made it.
-func (n *Node) Banner(w io.Writer, addr net.Addr, https bool) {
-	scheme := "http://"
+// caFile, when not "", is the self-signed certificate curl must trust.
+func (n *Node) Banner(w io.Writer, addr net.Addr, https bool, caFile string) {
+	scheme, cacert := "http://", ""
 	if https {
 		scheme = "https://"
+	}
+	if caFile != "" {
+		cacert = fmt.Sprintf("--cacert '%s' ", caFile)
 	}
 	fmt.Fprintf(w, "Platform:\n\n  Admin API  %s%s/api/v1\n", scheme, addr)
 	if n.adminToken != "" {
 		fmt.Fprintf(w, "  Admin token (shown once; keep it)  %s\n", n.adminToken)
 	}
-	fmt.Fprintf(w, "  Credentials of the demo deployment:\n    curl -s -H 'Authorization: Bearer <admin token>' %s%s/api/v1/projects/%s/branches/main/credentials\n\n",
-		scheme, addr, DemoProject)
+	fmt.Fprintf(w, "  Credentials of the demo deployment:\n    curl -s %s-H 'Authorization: Bearer <admin token>' %s%s/api/v1/projects/%s/branches/main/credentials\n\n",
+		cacert, scheme, addr, DemoProject)
 }

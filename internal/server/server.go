@@ -380,10 +380,19 @@ func shutdown(srv *http.Server, timeout time.Duration) error {
 	return srv.Shutdown(ctx)
 }
 
+// BannerTLS is what the banner says of a self-signed certificate (--tls-self-signed): the
+// file a client trusts it with and its SHA-256 fingerprint, to pin. The zero value says
+// nothing, as for a certificate the operator brought.
+type BannerTLS struct {
+	CAFile      string
+	Fingerprint string
+}
+
 // Banner prints what a person needs to use the server: the REST base URL, a token and a
 // curl line that works when pasted (example is its query, on a real measure of the model),
-// and the SQL API's connection string when it runs.
-func Banner(w io.Writer, addr net.Addr, https bool, token, example, sqlURL string) {
+// and the SQL API's connection string when it runs. With a self-signed certificate the curl
+// line trusts it with --cacert rather than skipping verification.
+func Banner(w io.Writer, addr net.Addr, https bool, token, example, sqlURL string, self BannerTLS) {
 	scheme := "http://"
 	if https {
 		scheme = "https://"
@@ -393,6 +402,11 @@ func Banner(w io.Writer, addr net.Addr, https bool, token, example, sqlURL strin
 	if sqlURL != "" {
 		fmt.Fprintf(w, "  SQL API    psql \"%s\"\n", sqlURL)
 	}
+	curl := "curl -s"
+	if self.CAFile != "" {
+		fmt.Fprintf(w, "  TLS        self-signed certificate %s\n             SHA-256 %s\n", self.CAFile, self.Fingerprint)
+		curl += " --cacert '" + self.CAFile + "'"
+	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Try it:\n\n  curl -s -X POST '%s/load' \\\n    -H 'Authorization: Bearer %s' \\\n    -H 'Content-Type: application/json' \\\n    -d '{\"query\": %s}'\n\n", base, token, example)
+	fmt.Fprintf(w, "Try it:\n\n  %s -X POST '%s/load' \\\n    -H 'Authorization: Bearer %s' \\\n    -H 'Content-Type: application/json' \\\n    -d '{\"query\": %s}'\n\n", curl, base, token, example)
 }
