@@ -9,6 +9,11 @@
 // (engine, model, query, plan, sqlgen, restapi, sqlapi); it knows store and gitrepo only.
 //
 // Every state change is written to the store, so another node and a restarted one see it.
-// The instances themselves live in this process: which node serves which deployment (routing
-// between nodes) is not decided here.
+// The instances themselves live in each process. Several nodes may share one store (and one
+// data directory, for the repositories and the sealing key); each runs its own instances,
+// and Manager.Reconcile, on every heartbeat, makes it follow the states the others write.
+// So every node serves every running always_on or scheduled deployment, and an on_demand
+// one on the nodes that get its requests (its idle timeout counts per node); a start,
+// restart, stop or deletion made through one node reaches the others within one heartbeat
+// interval. Which node a client reaches is the load balancer's choice, not this package's.
 package platform

@@ -95,15 +95,22 @@ type deployment struct {
 	// (see Schedule); guarded by op.
 	windowSeen, windowOpen bool
 
-	mu       sync.Mutex // guards the fields below
-	serving  *served
-	loading  bool                  // a load is compiling
-	gen      int                   // counts loads, so Status can tell a previous instance
-	state    store.DeploymentState // the last state this node wrote
-	version  string
-	srcDown  bool          // ERROR was set by the heartbeat, which may clear it
-	lastUsed time.Time     // the last Acquire or release
-	changed  chan struct{} // closed and replaced on every change, for waiters
+	mu      sync.Mutex // guards the fields below
+	serving *served
+	loading bool // a load is compiling
+	gen     int  // counts loads, so Status can tell a previous instance
+	// state and version are where this node is: what it last wrote to the store, or
+	// reached following another node's write (see Reconcile).
+	state   store.DeploymentState
+	version string
+	// srcDown is true when the ERROR is the data source's, found by a load or the
+	// heartbeat: the heartbeat clears it when the source answers.
+	srcDown bool
+	// followFailed is the store version Reconcile failed to follow here, so that it does
+	// not rebuild it every round.
+	followFailed string
+	lastUsed     time.Time     // the last Acquire or release
+	changed      chan struct{} // closed and replaced on every change, for waiters
 }
 
 // served is one instance with its users.
@@ -111,8 +118,13 @@ type served struct {
 	inst    Instance
 	version string
 	gen     int
-	refs    int  // guarded by deployment.mu
-	retired bool // replaced or stopped: closed when refs drops to 0
+	env     string // the environment it was built for, for error messages
+	refs    int    // guarded by deployment.mu
+	retired bool   // replaced or stopped: closed when refs drops to 0
+	// unreached is true while the instance's data source has never answered: it was
+	// built while the source was down. Acquire refuses it and the heartbeat turns it
+	// RUNNING when the source answers; guarded by deployment.mu.
+	unreached bool
 }
 
 // NewManager returns a Manager. Store, Repos and Runtime are required.
@@ -181,10 +193,7 @@ func (m *Manager) config(ctx context.Context, project string) (Config, store.Pro
 // context without the caller's cancellation: a state this node has reached must be
 // recorded even when the request that caused it has gone.
 func (m *Manager) setStatus(ctx context.Context, d *deployment, st store.Status, srcDown bool) error {
-	d.mu.Lock()
-	d.state, d.version, d.srcDown = st.State, st.Version, srcDown
-	d.notify()
-	d.mu.Unlock()
+	m.mirror(d, st, srcDown)
 	_, err := m.opt.Store.SetDeploymentStatus(context.WithoutCancel(ctx), d.project, d.branch, st)
 	if err != nil {
 		m.log.Error("recording deployment status", "project", d.project, "branch", d.branch, "state", st.State, "err", err)
@@ -192,6 +201,15 @@ func (m *Manager) setStatus(ctx context.Context, d *deployment, st store.Status,
 	}
 	m.log.Info("deployment", "project", d.project, "branch", d.branch, "state", st.State, "version", st.Version, "error", st.Error)
 	return nil
+}
+
+// mirror writes st to d's mirror only: what this node does, when the store already says it
+// (see Reconcile).
+func (m *Manager) mirror(d *deployment, st store.Status, srcDown bool) {
+	d.mu.Lock()
+	d.state, d.version, d.srcDown = st.State, st.Version, srcDown
+	d.notify()
+	d.mu.Unlock()
 }
 
 // Start starts the deployment of branch of project: PENDING while the branch head's model
@@ -216,7 +234,7 @@ func (m *Manager) startLocked(ctx context.Context, d *deployment) error {
 	if running {
 		return nil
 	}
-	return m.load(ctx, d)
+	return m.load(ctx, d, false)
 }
 
 // Restart reloads the deployment from its branch head. The new version compiles beside the
@@ -229,11 +247,20 @@ func (m *Manager) Restart(ctx context.Context, project, branch string) error {
 	}
 	d.op.Lock()
 	defer d.op.Unlock()
-	return m.load(ctx, d)
+	return m.load(ctx, d, false)
 }
 
-// load compiles the branch head and swaps it in; d.op must be held.
-func (m *Manager) load(ctx context.Context, d *deployment) error {
+// load compiles the branch head and swaps it in; d.op must be held. A quiet load records
+// its states in d's mirror only and skips OnRunning: it follows a state that another node
+// has already written (see Reconcile), which this node's PENDING would only blur.
+func (m *Manager) load(ctx context.Context, d *deployment, quiet bool) error {
+	record := func(st store.Status, srcDown bool) error {
+		if quiet {
+			m.mirror(d, st, srcDown)
+			return nil
+		}
+		return m.setStatus(ctx, d, st, srcDown)
+	}
 	_, p, err := m.config(ctx, d.project)
 	if err != nil {
 		return err
@@ -280,26 +307,42 @@ func (m *Manager) load(ctx context.Context, d *deployment) error {
 		d.notify()
 		d.mu.Unlock()
 	}()
-	if err := m.setStatus(ctx, d, store.Status{State: store.StatePending, Version: version}, false); err != nil {
+	if err := record(store.Status{State: store.StatePending, Version: version}, false); err != nil {
 		return err
 	}
 
 	inst, err := m.opt.Runtime.Build(ctx, model, version, env, secrets)
 	if err == nil {
 		if perr := inst.Ping(ctx); perr != nil {
-			m.closeInstance(d, inst)
-			err = errs.Wrap(errs.KindUnavailable, perr, "data source of environment %q does not answer", p.Environment)
+			cause := errs.Wrap(errs.KindUnavailable, perr, "data source of environment %q does not answer", p.Environment)
+			serr := record(store.Status{State: store.StateError, Error: cause.Error(), Version: version}, true)
+			m.keepUnreached(d, &served{inst: inst, version: version, gen: gen, env: p.Environment, unreached: true})
+			if serr != nil {
+				return errors.Join(cause, serr)
+			}
+			return cause
 		}
 	}
 	if err != nil {
 		d.mu.Lock()
 		old := d.serving
+		unreached := old != nil && old.unreached
+		if unreached {
+			// An instance whose source never answered serves nobody; once the heartbeat no
+			// longer watches it (this ERROR is not the source's), it would only hold the
+			// deployment in a misleading "source down" refusal.
+			d.serving = nil
+		}
 		d.mu.Unlock()
 		msg := err.Error()
-		if old != nil {
+		if old != nil && !unreached {
 			msg += fmt.Sprintf(" (version %s keeps serving)", short(old.version))
 		}
-		if serr := m.setStatus(ctx, d, store.Status{State: store.StateError, Error: msg, Version: version}, false); serr != nil {
+		serr := record(store.Status{State: store.StateError, Error: msg, Version: version}, false)
+		if unreached {
+			m.retire(d, old)
+		}
+		if serr != nil {
 			return errors.Join(err, serr)
 		}
 		return err
@@ -308,7 +351,7 @@ func (m *Manager) load(ctx context.Context, d *deployment) error {
 	// RUNNING is recorded before the swap, so that a request let in by the swap finds the
 	// status it waited for. A store that fails to record it does not stop the swap: the
 	// new version is good, and the caller learns that the status is stale.
-	serr := m.setStatus(ctx, d, store.Status{State: store.StateRunning, Version: version}, false)
+	serr := record(store.Status{State: store.StateRunning, Version: version}, false)
 	s := &served{inst: inst, version: version, gen: gen}
 	d.mu.Lock()
 	old := d.serving
@@ -316,12 +359,28 @@ func (m *Manager) load(ctx context.Context, d *deployment) error {
 	d.lastUsed = m.opt.Clock()
 	d.mu.Unlock()
 	m.retire(d, old)
-	if serr == nil && m.opt.OnRunning != nil {
+	if serr == nil && !quiet && m.opt.OnRunning != nil {
 		if err := m.opt.OnRunning(context.WithoutCancel(ctx), d.project, d.branch); err != nil {
 			m.log.Error("after reaching RUNNING", "project", d.project, "branch", d.branch, "err", err)
 		}
 	}
 	return serr
+}
+
+// keepUnreached swaps in s, a model version that compiled but whose data source did not
+// answer, as the serving instance, unreached, so that the heartbeat can turn it RUNNING
+// when the source answers; the caller has recorded ERROR. Keeping the previous version
+// instead would not help: it reads the same source (unless the environment changed, and
+// then the restart was asked for to leave the old one), and nothing would ever retry the
+// new one.
+func (m *Manager) keepUnreached(d *deployment, s *served) {
+	d.mu.Lock()
+	old := d.serving
+	d.serving = s
+	d.lastUsed = m.opt.Clock()
+	d.notify()
+	d.mu.Unlock()
+	m.retire(d, old)
 }
 
 // Stop stops the deployment: STOPPED at once, and the instance is closed when its last
@@ -388,7 +447,7 @@ func (m *Manager) Status(ctx context.Context, project, branch string) (Status, e
 	m.mu.Unlock()
 	if d != nil {
 		d.mu.Lock()
-		if s := d.serving; s != nil {
+		if s := d.serving; s != nil && !s.unreached {
 			st.ServingVersion = s.version
 			st.ServingPrevious = s.gen != d.gen
 		}
@@ -401,7 +460,9 @@ func (m *Manager) Status(ctx context.Context, project, branch string) (Status, e
 // back; the caller must call release exactly once (later calls do nothing). During a
 // restart it is the old instance until the swap. When nothing serves: a deployment being
 // started is waited for; a STOPPED or ERROR on-demand deployment is started and waited for;
-// any other is an error. Waiting ends with ctx; the start goes on without it.
+// any other is an error. An instance whose data source has not answered since it was
+// built is refused (errs.KindUnavailable) without starting anything: the heartbeat retries
+// its source. Waiting ends with ctx; the start goes on without it.
 func (m *Manager) Acquire(ctx context.Context, project, branch string) (Instance, func(), error) {
 	d, err := m.deployment(project, branch)
 	if err != nil {
@@ -410,7 +471,12 @@ func (m *Manager) Acquire(ctx context.Context, project, branch string) (Instance
 	woke := false
 	for {
 		d.mu.Lock()
-		if s := d.serving; s != nil {
+		if s := d.serving; s != nil && s.unreached {
+			d.mu.Unlock()
+			return nil, nil, errs.Wrap(errs.KindUnavailable, nil,
+				"deployment %s/%s is ERROR: the data source of environment %q does not answer; it is checked again every %s",
+				project, branch, s.env, m.opt.HeartbeatInterval)
+		} else if s != nil {
 			s.refs++
 			d.lastUsed = m.opt.Clock()
 			d.mu.Unlock()
@@ -491,7 +557,8 @@ func (m *Manager) releaser(d *deployment, s *served) func() {
 
 // Heartbeat runs one round: it pings the data source of each instance this node serves and
 // records heartbeat_at. A source that fails turns a RUNNING deployment ERROR (the instance
-// is kept); when it answers again the deployment returns to RUNNING by itself. A deployment
+// is kept); when it answers again the deployment returns to RUNNING by itself, and so does
+// one whose source was down when it was built (OnRunning runs then). A deployment
 // in the middle of a start, stop or restart is skipped this round: that operation decides
 // its state.
 func (m *Manager) Heartbeat(ctx context.Context) {
@@ -534,7 +601,16 @@ func (m *Manager) beat(ctx context.Context, d *deployment) {
 		msg := fmt.Sprintf("data source does not answer: %v", err)
 		_ = m.setStatus(ctx, d, store.Status{State: store.StateError, Error: msg, Version: s.version}, true)
 	case err == nil && state == store.StateError && srcDown:
-		_ = m.setStatus(ctx, d, store.Status{State: store.StateRunning, Version: s.version}, false)
+		serr := m.setStatus(ctx, d, store.Status{State: store.StateRunning, Version: s.version}, false)
+		d.mu.Lock()
+		first := s.unreached
+		s.unreached = false
+		d.mu.Unlock()
+		if first && serr == nil && m.opt.OnRunning != nil {
+			if err := m.opt.OnRunning(context.WithoutCancel(ctx), d.project, d.branch); err != nil {
+				m.log.Error("after reaching RUNNING", "project", d.project, "branch", d.branch, "err", err)
+			}
+		}
 	}
 	if err := m.opt.Store.Heartbeat(context.WithoutCancel(ctx), d.project, d.branch); err != nil {
 		m.log.Error("recording heartbeat", "project", d.project, "branch", d.branch, "err", err)
@@ -564,7 +640,8 @@ func (m *Manager) StopIdle(ctx context.Context) {
 	}
 }
 
-// Run runs Heartbeat, StopIdle and Schedule every HeartbeatInterval until ctx ends.
+// Run runs Reconcile, Heartbeat, StopIdle and Schedule every HeartbeatInterval until ctx
+// ends.
 func (m *Manager) Run(ctx context.Context) {
 	t := time.NewTicker(m.opt.HeartbeatInterval)
 	defer t.Stop()
@@ -573,6 +650,7 @@ func (m *Manager) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			m.Reconcile(ctx)
 			m.Heartbeat(ctx)
 			m.StopIdle(ctx)
 			m.Schedule(ctx)

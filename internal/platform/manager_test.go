@@ -51,6 +51,7 @@ type fakeRuntime struct {
 	gate    chan struct{}
 	started chan string
 	built   []*fakeInstance
+	calls   int // builds asked for, failed ones too
 	// what the last Build got
 	env     store.Environment
 	secrets map[string][]byte
@@ -61,6 +62,7 @@ func (r *fakeRuntime) Build(ctx context.Context, model fs.FS, version string, en
 	r.mu.Lock()
 	fail, gate, started := r.fail, r.gate, r.started
 	r.env, r.secrets, r.model = env, secrets, model
+	r.calls++
 	r.mu.Unlock()
 	if gate != nil {
 		started <- version
@@ -100,6 +102,19 @@ func (r *fakeRuntime) builds() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.built)
+}
+
+func (r *fakeRuntime) attempts() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls
+}
+
+// last is the instance built last.
+func (r *fakeRuntime) last() *fakeInstance {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.built[len(r.built)-1]
 }
 
 type fakeInstance struct {
@@ -325,19 +340,94 @@ func TestStartModelError(t *testing.T) {
 	wantKind(t, err, errs.KindConflict, "ERROR")
 }
 
+// TestStartSourceDown: a source that does not answer at start leaves the deployment ERROR
+// with the instance kept but refused to requests, and the heartbeat brings it to RUNNING
+// (with OnRunning) once the source answers, without building again.
 func TestStartSourceDown(t *testing.T) {
 	f := setup(t, `{"mode":"always_on"}`)
-	// A source that does not answer at start: Build succeeds, Ping fails.
+	// Build succeeds, Ping fails.
+	rt := &pingFailRuntime{fakeRuntime: f.rt}
+	var mu sync.Mutex
+	onRunning := 0
+	m := platform.NewManager(platform.Options{Store: f.store, Runtime: rt, Clock: f.clock.Now,
+		Repos: func(string) (*gitrepo.Repo, error) { return f.repo, nil },
+		OnRunning: func(context.Context, string, string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			onRunning++
+			return nil
+		}})
+	defer m.Close()
+	ran := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return onRunning
+	}
+	v1 := f.head()
+	wantKind(t, m.Start(ctx, "shop", "main"), errs.KindUnavailable, "connection refused")
+	if d := f.stored("shop"); d.State != store.StateError || d.Version != v1 || !strings.Contains(d.Error, `environment "warehouse" does not answer`) {
+		t.Fatalf("stored %+v", d)
+	}
+	inst := f.rt.built[0]
+	if n := inst.closed(); n != 0 {
+		t.Fatalf("the instance kept for the heartbeat closed %d times", n)
+	}
+	if st, err := m.Status(ctx, "shop", "main"); err != nil || st.ServingVersion != "" {
+		t.Fatalf("status %+v, %v: an instance whose source never answered serves nothing", st, err)
+	}
+	for range 2 { // refused, and refusing starts nothing
+		_, _, err := m.Acquire(ctx, "shop", "main")
+		wantKind(t, err, errs.KindUnavailable, `the data source of environment "warehouse" does not answer`)
+	}
+
+	m.Heartbeat(ctx) // still down
+	if d := f.stored("shop"); d.State != store.StateError || ran() != 0 {
+		t.Fatalf("stored %+v, OnRunning ran %d times, while the source is still down", d, ran())
+	}
+	inst.setPing(nil)
+	m.Heartbeat(ctx)
+	if d := f.stored("shop"); d.State != store.StateRunning || d.Version != v1 || d.Error != "" {
+		t.Fatalf("after the source answers: stored %+v", d)
+	}
+	if ran() != 1 {
+		t.Fatalf("OnRunning ran %d times, want once", ran())
+	}
+	got, _, err := m.Acquire(ctx, "shop", "main")
+	if err != nil || got != platform.Instance(inst) || f.rt.attempts() != 1 {
+		t.Fatalf("Acquire after recovery: %v (same instance %v, %d builds)", err, got == platform.Instance(inst), f.rt.attempts())
+	}
+	// A later outage is the ordinary kind: ERROR, requests still reach the instance, and
+	// OnRunning does not run again on recovery.
+	inst.setPing(errors.New("connection refused"))
+	m.Heartbeat(ctx)
+	inst.setPing(nil)
+	m.Heartbeat(ctx)
+	if d := f.stored("shop"); d.State != store.StateRunning || ran() != 1 {
+		t.Fatalf("after a second outage: stored %+v, OnRunning ran %d times", d, ran())
+	}
+}
+
+// TestOnDemandSourceDown: an on-demand wake whose source does not answer is refused, and
+// the following requests are refused without building again; a restart that fails to
+// compile drops the unreached instance rather than claim it keeps serving.
+func TestOnDemandSourceDown(t *testing.T) {
+	f := setup(t, `{"mode":"on_demand"}`)
 	rt := &pingFailRuntime{fakeRuntime: f.rt}
 	m := platform.NewManager(platform.Options{Store: f.store, Runtime: rt, Clock: f.clock.Now,
 		Repos: func(string) (*gitrepo.Repo, error) { return f.repo, nil }})
 	defer m.Close()
-	wantKind(t, m.Start(ctx, "shop", "main"), errs.KindUnavailable, "connection refused")
-	if d := f.stored("shop"); d.State != store.StateError || !strings.Contains(d.Error, "warehouse") {
-		t.Fatalf("stored %+v", d)
+	_, _, err := m.Acquire(ctx, "shop", "main")
+	wantKind(t, err, errs.KindUnavailable, "does not answer")
+	_, _, err = m.Acquire(ctx, "shop", "main")
+	wantKind(t, err, errs.KindUnavailable, "does not answer")
+	if f.rt.attempts() != 1 {
+		t.Fatalf("%d builds, want 1: the heartbeat retries the source, not requests", f.rt.attempts())
 	}
-	if n := f.rt.built[0].closed(); n != 1 {
-		t.Fatalf("the instance that could not reach its source closed %d times", n)
+	inst := f.rt.built[0]
+	f.rt.set(func(r *fakeRuntime) { r.fail = &errs.Error{Kind: errs.KindModel, Message: modelErr} })
+	wantKind(t, m.Restart(ctx, "shop", "main"), errs.KindModel, modelErr)
+	if d := f.stored("shop"); d.State != store.StateError || strings.Contains(d.Error, "keeps serving") || inst.closed() != 1 {
+		t.Fatalf("stored %+v, unreached instance closed %d times", d, inst.closed())
 	}
 }
 

@@ -107,11 +107,91 @@ func (p *Platform) repo(project string) (*gitrepo.Repo, error) {
 		return r, nil
 	}
 	r, err := gitrepo.Open(p.repoDir(project))
+	if errs.KindOf(err) == errs.KindNotFound {
+		r, err = p.repair(project)
+	}
 	if err != nil {
 		return nil, err
 	}
 	p.repos[project] = r
 	return r, nil
+}
+
+// newRepo makes a project's repository in a temporary directory under repos/ (managed: the
+// starter model on main; imported: a clone) and returns that directory, which holds it as
+// repo.git.
+func (p *Platform) newRepo(ctx context.Context, project string, repo store.Repository) (string, error) {
+	parent := filepath.Join(p.opt.DataDir, "repos")
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return "", errs.Wrap(errs.KindInternal, err, "creating %s", parent)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+project+".new-")
+	if err != nil {
+		return "", errs.Wrap(errs.KindInternal, err, "creating the repository of %s", project)
+	}
+	dir := filepath.Join(tmp, "repo.git")
+	switch repo.Type {
+	case store.RepositoryManaged:
+		_, err = gitrepo.Init(dir, p.opt.Starter, gitrepo.Signature{Name: "Cubit", Email: "cubit@localhost"})
+	case store.RepositoryImported:
+		if repo.URL == "" {
+			err = errs.Invalid("project %q: an imported repository needs a url", project)
+		} else {
+			_, err = gitrepo.Clone(ctx, dir, repo.URL)
+		}
+	default:
+		err = errs.Invalid("project %q: unknown repository type %q (want managed or imported)", project, repo.Type)
+	}
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
+
+// place moves a repository made by newRepo to the project's directory, which the caller
+// owns (its store row is the caller's), replacing anything a project of that name deleted
+// half-way left there, and opens it.
+func (p *Platform) place(project, made string) (*gitrepo.Repo, error) {
+	dir := p.repoDir(project)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, errs.Wrap(errs.KindInternal, err, "clearing %s", dir)
+	}
+	if err := os.Rename(made, dir); err != nil {
+		return nil, errs.Wrap(errs.KindInternal, err, "moving the repository of %s into place", project)
+	}
+	if err := syncDir(filepath.Dir(dir)); err != nil {
+		return nil, errs.Wrap(errs.KindInternal, err, "moving the repository of %s into place", project)
+	}
+	return gitrepo.Open(dir)
+}
+
+// repair remakes the repository of a project whose row exists without one: the process
+// stopped between the row and the move (nothing was written to that repository yet, so
+// the starter or a fresh clone is what it held). The caller holds p.mu.
+func (p *Platform) repair(project string) (*gitrepo.Repo, error) {
+	ctx := context.Background()
+	pr, err := p.opt.Store.GetProject(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	p.log.Warn("the repository of a project is missing; making it again", "project", project)
+	tmp, err := p.newRepo(ctx, project, pr.Repository)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	return p.place(project, filepath.Join(tmp, "repo.git"))
+}
+
+// syncDir makes the entries of directory dir durable.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
 
 // projectRepo checks that project exists and returns it with its repository.
@@ -344,33 +424,23 @@ func (p *Platform) CreateProject(ctx context.Context, a Actor, in ProjectInput) 
 	} else if errs.KindOf(err) != errs.KindNotFound {
 		return store.Project{}, err
 	}
-	dir := p.repoDir(in.Name)
-	// A directory left by a project deleted half-way (or by a crash between the repository
-	// and the store row) is stale: no project owns it.
-	if err := os.RemoveAll(dir); err != nil {
-		return store.Project{}, errs.Wrap(errs.KindInternal, err, "clearing %s", dir)
-	}
-	var repo *gitrepo.Repo
-	switch in.Repository.Type {
-	case store.RepositoryManaged:
-		repo, err = gitrepo.Init(dir, p.opt.Starter, gitrepo.Signature{Name: "Cubit", Email: "cubit@localhost"})
-	case store.RepositoryImported:
-		if in.Repository.URL == "" {
-			return store.Project{}, errs.Invalid("project %q: an imported repository needs a url", in.Name)
-		}
-		repo, err = gitrepo.Clone(ctx, dir, in.Repository.URL)
-	default:
-		return store.Project{}, errs.Invalid("project %q: unknown repository type %q (want managed or imported)", in.Name, in.Repository.Type)
-	}
+	// The repository is made beside its final place and moved there only once the store
+	// row is ours: another node creating the same project at the same moment loses at the
+	// row and removes only its own copy.
+	tmp, err := p.newRepo(ctx, in.Name, in.Repository)
 	if err != nil {
 		return store.Project{}, err
 	}
+	defer os.RemoveAll(tmp)
 	pr, err := p.opt.Store.CreateProject(ctx, store.Project{
 		Name: in.Name, Repository: in.Repository, Environment: in.Environment,
 		Deployment: in.Deployment, ProtectedBranches: in.ProtectedBranches,
 	})
 	if err != nil {
-		_ = os.RemoveAll(dir)
+		return store.Project{}, err
+	}
+	repo, err := p.place(in.Name, filepath.Join(tmp, "repo.git"))
+	if err != nil {
 		return store.Project{}, err
 	}
 	p.mu.Lock()
