@@ -39,6 +39,9 @@ func TestCommands(t *testing.T) {
 		{name: "sql postgres", args: []string{"sql", "--dialect", "postgres", `{"measures": ["orders.count"], "dimensions": ["users.city"]}`}, stdout: "-- join path: orders -> users (many_to_one)"},
 		{name: "sql flags after the query", args: []string{"sql", `{"measures": ["orders.count"]}`, "--dialect", "duckdb"}, stdout: "-- dialect: duckdb"},
 		{name: "sql bad dialect", args: []string{"sql", "--dialect", "oracle", `{"measures": ["orders.count"]}`}, code: exitUsage, stderr: "unknown dialect"},
+		{name: "sql security context", args: []string{"sql", "--model", "../sqlgen/testdata/models/security", "--security-context", `{"user_id": 7}`, `{"measures": ["my_orders.count"]}`}, stdout: "-- $1 = 7"},
+		{name: "query security context", args: []string{"query", "--model", "../sqlgen/testdata/models/security", "--security-context", `{"user_id": [7, 8]}`, `{"measures": ["my_orders.count"]}`}, stdout: "my_orders.count"},
+		{name: "bad security context", args: []string{"sql", "--security-context", `[1]`, `{"measures": ["orders.count"]}`}, code: exitError, stderr: "--security-context must be a JSON object"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

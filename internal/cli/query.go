@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -17,6 +18,27 @@ import (
 // commonFlags are the flags of the commands that take a query.
 type commonFlags struct {
 	model string
+	// security is the --security-context JSON object: the claims a REST token would carry.
+	security string
+}
+
+// securityFlag registers --security-context.
+func (c *commonFlags) securityFlag(fs *flag.FlagSet) {
+	fs.StringVar(&c.security, "security-context", "", `JSON object the query runs with, as a token's claims would give it (for {SECURITY_CONTEXT.x.filter('col')})`)
+}
+
+// securityContext decodes --security-context (nil when not given).
+func (c *commonFlags) securityContext() (map[string]any, error) {
+	if c.security == "" {
+		return nil, nil
+	}
+	var sc map[string]any
+	dec := json.NewDecoder(strings.NewReader(c.security))
+	dec.UseNumber()
+	if err := dec.Decode(&sc); err != nil || sc == nil {
+		return nil, errs.Invalid("--security-context must be a JSON object, such as '{\"user_id\": 7}'")
+	}
+	return sc, nil
 }
 
 func (c *commonFlags) config(e *env) (config.Config, error) {
@@ -47,6 +69,7 @@ func runQuery(e *env, args []string) int {
 	fs.StringVar(&cf.model, "model", "", "model folder holding cubes/ and views/ (default $CUBEJS_SCHEMA_PATH, else the embedded demo)")
 	format := fs.String("format", "table", "output: table, or json for the body /load returns")
 	multi := fs.Bool("multi", false, "answer as queryType=multi (needed for compareDateRange and arrays)")
+	cf.securityFlag(fs)
 	positional, err := parse(fs, args)
 	if err != nil {
 		return exitUsage
@@ -63,6 +86,13 @@ func runQuery(e *env, args []string) int {
 	queries, array, err := query.DecodeAny(body)
 	if err != nil {
 		return fail(e, err)
+	}
+	sc, err := cf.securityContext()
+	if err != nil {
+		return fail(e, err)
+	}
+	for i := range queries {
+		queries[i].SecurityContext = sc
 	}
 	cfg, err := cf.config(e)
 	if err != nil {
@@ -173,6 +203,7 @@ func runSQL(e *env, args []string) int {
 	var cf commonFlags
 	fs.StringVar(&cf.model, "model", "", "model folder holding cubes/ and views/ (default $CUBEJS_SCHEMA_PATH, else the embedded demo)")
 	dialectName := fs.String("dialect", "", "SQL dialect: duckdb or postgres (default: the configured data source's)")
+	cf.securityFlag(fs)
 	positional, err := parse(fs, args)
 	if err != nil {
 		return exitUsage
@@ -184,6 +215,9 @@ func runSQL(e *env, args []string) int {
 	}
 	q, err := query.Decode(body)
 	if err != nil {
+		return fail(e, err)
+	}
+	if q.SecurityContext, err = cf.securityContext(); err != nil {
 		return fail(e, err)
 	}
 	cfg, err := cf.config(e)

@@ -4,4 +4,11 @@
 //
 // It wires the compiler stages (query → plan → sqlgen) to a warehouse and shapes results.
 // It never imports a driver: the warehouse is handed in.
+//
+// Who asks travels with each query, in query.Query.SecurityContext, which the API edge sets
+// (the token's claims, the SQL login) and SECURITY_CONTEXT templates bind as parameters.
+// It is a field of the query rather than a context.Context value because Compile takes no
+// context, and because Load, Stream and the expansions of compareDateRange and blending then
+// carry it without another argument. Its values are arguments of the statement, so the result
+// cache, keyed by SQL and arguments, never serves one context's rows to another.
 package engine

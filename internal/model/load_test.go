@@ -519,3 +519,32 @@ func TestCamelCaseKeys(t *testing.T) {
 	eq(t, "runningTotal", c.Measure("runningCount").Type, MeasureRunningTotal)
 	eq(t, "sqlAlias", c.SQLAlias, "o")
 }
+
+// TestSecurityContextTemplates parses every form of SECURITY_CONTEXT: the three spellings,
+// nested keys, the three methods, quoted and unquoted arguments.
+func TestSecurityContextTemplates(t *testing.T) {
+	for _, c := range []struct {
+		raw  string
+		want Part
+	}{
+		{"{SECURITY_CONTEXT.user_id.filter('user_id')}",
+			Part{Kind: PartSecurityContext, Path: []string{"user_id"}, Method: SecurityFilter, Arg: "'user_id'"}},
+		{`{security_context.tenant.id.requiredFilter("orders.tenant_id")}`,
+			Part{Kind: PartSecurityContext, Path: []string{"tenant", "id"}, Method: SecurityRequiredFilter, Arg: `"orders.tenant_id"`}},
+		{"{securityContext.a.b.c.filter(lower(email))}",
+			Part{Kind: PartSecurityContext, Path: []string{"a", "b", "c"}, Method: SecurityFilter, Arg: "lower(email)"}},
+		{"{ SECURITY_CONTEXT.ids.unsafeValue() }",
+			Part{Kind: PartSecurityContext, Path: []string{"ids"}, Method: SecurityUnsafeValue}},
+	} {
+		tmpl, err := ParseTemplate("x IN "+c.raw, at("m.yml", 1))
+		if err != nil {
+			t.Errorf("%s: %v", c.raw, err)
+			continue
+		}
+		eq(t, c.raw, tmpl.Parts, []Part{{Kind: PartText, Text: "x IN "}, c.want})
+		// The context is not a member: nothing for the validator to resolve.
+		eq(t, c.raw+" refs", len(tmpl.Refs()), 0)
+	}
+	eq(t, "Column", Part{Arg: "'user_id'"}.Column(), "user_id")
+	eq(t, "Column unquoted", Part{Arg: "lower(email)"}.Column(), "lower(email)")
+}

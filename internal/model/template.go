@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -17,7 +18,37 @@ const (
 	PartRef
 	// PartFilterParams is {FILTER_PARAMS.cube.member.filter(arg)}.
 	PartFilterParams
+	// PartSecurityContext is {SECURITY_CONTEXT.key.filter(arg)}, .requiredFilter(arg) or
+	// .unsafeValue(): a value of the security context of the request, always bound as a
+	// parameter when the SQL is rendered.
+	PartSecurityContext
 )
+
+// SecurityMethod is what a SECURITY_CONTEXT reference does with its value.
+type SecurityMethod string
+
+const (
+	// SecurityFilter renders `arg = value` (`arg IN (...)` for an array), or 1 = 1 when
+	// the context has no such key.
+	SecurityFilter SecurityMethod = "filter"
+	// SecurityRequiredFilter is SecurityFilter, but a missing key fails the query.
+	SecurityRequiredFilter SecurityMethod = "requiredFilter"
+	// SecurityUnsafeValue renders the value itself (as a bound parameter in Cubit).
+	SecurityUnsafeValue SecurityMethod = "unsafeValue"
+)
+
+// Valid reports whether m is one of the declared methods.
+func (m SecurityMethod) Valid() bool {
+	switch m {
+	case SecurityFilter, SecurityRequiredFilter, SecurityUnsafeValue:
+		return true
+	}
+	return false
+}
+
+// securityContextNames are the spellings Cube accepts for the security context in
+// templates.
+var securityContextNames = []string{"SECURITY_CONTEXT", "security_context", "securityContext"}
 
 // Part is one piece of a Template.
 type Part struct {
@@ -29,9 +60,14 @@ type Part struct {
 	Cube string
 	// Member is the referenced member; "" for a reference to a whole cube.
 	Member string
-	// Arg is the argument of FILTER_PARAMS ... .filter(arg): a quoted column ('col' or "col")
-	// as given, or a SQL expression.
+	// Arg is the argument of FILTER_PARAMS ... .filter(arg) and SECURITY_CONTEXT ...
+	// .filter(arg): a quoted column ('col' or "col") as given, or a SQL expression.
 	Arg string
+	// Path is the key of a PartSecurityContext, outer object first: ["tenant", "id"] for
+	// {SECURITY_CONTEXT.tenant.id.filter(...)}.
+	Path []string
+	// Method is what a PartSecurityContext does with the value.
+	Method SecurityMethod
 }
 
 // Template is a SQL snippet of the model with its references parsed.
@@ -83,7 +119,7 @@ func ParseTemplate(raw string, pos Pos) (*Template, error) {
 }
 
 // matchingBrace finds the } closing the { at open, skipping nested braces and quoted
-// strings inside FILTER_PARAMS arguments.
+// strings inside FILTER_PARAMS and SECURITY_CONTEXT arguments.
 func matchingBrace(s string, open int) int {
 	depth := 0
 	var quote byte
@@ -109,6 +145,11 @@ func matchingBrace(s string, open int) int {
 }
 
 func parseRef(ref string) (Part, error) {
+	for _, name := range securityContextNames {
+		if rest, ok := strings.CutPrefix(ref, name+"."); ok {
+			return parseSecurityContext(ref, name, rest)
+		}
+	}
 	if rest, ok := strings.CutPrefix(ref, "FILTER_PARAMS."); ok {
 		open := strings.Index(rest, ".filter(")
 		if open < 0 || !strings.HasSuffix(rest, ")") {
@@ -141,6 +182,58 @@ func parseRef(ref string) (Part, error) {
 	}
 	return Part{}, fmt.Errorf("bad reference {%s}: at most cube.member", ref)
 }
+
+// parseSecurityContext parses the rest of {SECURITY_CONTEXT.rest}: a key path, then one of
+// the three methods with its argument.
+func parseSecurityContext(ref, name, rest string) (Part, error) {
+	usage := fmt.Sprintf("%s must be {%s.key.filter('column')}, .requiredFilter('column') or .unsafeValue(), got {%s}",
+		name, name, ref)
+	open := strings.IndexByte(rest, '(')
+	if open < 0 || !strings.HasSuffix(rest, ")") {
+		return Part{}, errors.New(usage)
+	}
+	head := rest[:open]
+	dot := strings.LastIndexByte(head, '.')
+	if dot < 0 {
+		return Part{}, errors.New(usage)
+	}
+	method := SecurityMethod(head[dot+1:])
+	if !method.Valid() {
+		return Part{}, fmt.Errorf("unknown %s method %s in {%s} (valid: filter, requiredFilter, unsafeValue)%s", name, method, ref,
+			didYouMean(string(method), []string{string(SecurityFilter), string(SecurityRequiredFilter), string(SecurityUnsafeValue)}))
+	}
+	path := strings.Split(head[:dot], ".")
+	for _, p := range path {
+		if !isIdentifier(p) {
+			return Part{}, fmt.Errorf("%s key must be names joined by dots, got {%s}", name, ref)
+		}
+	}
+	arg := strings.TrimSpace(rest[open+1 : len(rest)-1])
+	switch {
+	case method == SecurityUnsafeValue && arg != "":
+		return Part{}, fmt.Errorf("%s unsafeValue() takes no argument, got {%s}", name, ref)
+	case method != SecurityUnsafeValue && (arg == "" || unquote(arg) == ""):
+		return Part{}, fmt.Errorf("%s %s() needs a column or expression in {%s}", name, method, ref)
+	case strings.ContainsAny(arg, "{}"):
+		// As in Cube, the argument is pasted as written; a reference in it would reach
+		// the database as braces.
+		return Part{}, fmt.Errorf("references are not rewritten inside the argument of %s %s(): write the column itself (qualified by the cube's name if needed) in {%s}", name, method, ref)
+	}
+	return Part{Kind: PartSecurityContext, Path: path, Method: method, Arg: arg}, nil
+}
+
+// unquote strips the quotes of a 'column' or "column" argument; other text is returned as
+// is (an unquoted SQL expression).
+func unquote(arg string) string {
+	if n := len(arg); n >= 2 && (arg[0] == '\'' || arg[0] == '"') && arg[n-1] == arg[0] {
+		return arg[1 : n-1]
+	}
+	return arg
+}
+
+// Column is the SQL expression of a FILTER_PARAMS or SECURITY_CONTEXT argument, without
+// the quotes it was written in.
+func (p Part) Column() string { return unquote(p.Arg) }
 
 func isIdentifier(s string) bool {
 	if s == "" {

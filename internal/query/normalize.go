@@ -64,6 +64,9 @@ type Normalized struct {
 	Order []OrderItem
 	// DefaultOrder reports that Order was derived by Cube's default rule.
 	DefaultOrder bool
+	// SecurityContext is the query's security context (Query.SecurityContext), which
+	// SECURITY_CONTEXT templates read when the SQL is rendered.
+	SecurityContext map[string]any
 }
 
 // NormTimeDimension is a time dimension with its date ranges resolved in the query zone.
@@ -94,7 +97,7 @@ func Normalize(q *Query, opt Options) (*Normalized, error) {
 	if err := checkSelects(q); err != nil {
 		return nil, err
 	}
-	n := &Normalized{Location: loc, Timezone: tz}
+	n := &Normalized{Location: loc, Timezone: tz, SecurityContext: q.SecurityContext}
 	if n.Limit, err = effectiveLimit(q.Limit, opt); err != nil {
 		return nil, err
 	}

@@ -28,6 +28,11 @@ type Query struct {
 	Cache string `json:"cache,omitempty"`
 	// Numbers is a Cubit extension: "typed" asks for JSON numbers instead of Cube's strings.
 	Numbers string `json:"numbers,omitempty"`
+	// SecurityContext is who asks: the claims of the REST API's token, or {"user": name}
+	// for the SQL API. The model's SECURITY_CONTEXT templates bind its values. It is set by
+	// the API edge, never decoded from or echoed to the client (hence json:"-"), and nil
+	// means an empty context.
+	SecurityContext map[string]any `json:"-"`
 }
 
 // UnmarshalJSON decodes a query with the same strictness as Decode, so a Query embedded in a

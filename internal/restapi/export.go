@@ -15,8 +15,8 @@ import (
 // CSV (format "csv") or JSON lines (format "jsonl", the default), with memory that does not
 // grow with the result. An error after the first row ends the stream with an error line
 // (JSON lines) or a truncated file; the trailer header says which.
-func (a *API) export(w http.ResponseWriter, r *http.Request, _ map[string]any) {
-	req, body, err := parseRequest(r)
+func (a *API) export(w http.ResponseWriter, r *http.Request, claims map[string]any) {
+	req, body, err := parseRequest(r, claims)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -20,7 +20,7 @@ var continueWait = map[string]string{"error": "Continue wait"}
 // longer than ContinueWait answers Continue wait and keeps running for the client to ask
 // again, as Cube's clients expect.
 func (a *API) load(w http.ResponseWriter, r *http.Request, claims map[string]any) {
-	req, _, err := parseRequest(r)
+	req, _, err := parseRequest(r, claims)
 	if err != nil {
 		writeError(w, r, err)
 		return

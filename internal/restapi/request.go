@@ -25,8 +25,10 @@ type request struct {
 // bodyKeys are the keys a POST body may have.
 var bodyKeys = map[string]bool{"query": true, "queryType": true, "cache": true, "renewQuery": true, "format": true}
 
-// parseRequest reads the query from ?query= (GET) or the JSON body (POST).
-func parseRequest(r *http.Request) (*request, map[string]json.RawMessage, error) {
+// parseRequest reads the query from ?query= (GET) or the JSON body (POST). Every query
+// gets the request's security context, the token's claims, which the model's
+// SECURITY_CONTEXT templates bind.
+func parseRequest(r *http.Request, claims map[string]any) (*request, map[string]json.RawMessage, error) {
 	var raw []byte
 	queryType := r.URL.Query().Get("queryType")
 	var body map[string]json.RawMessage
@@ -74,6 +76,9 @@ func parseRequest(r *http.Request) (*request, map[string]json.RawMessage, error)
 	}
 	if err := applyCacheMode(r, body, queries); err != nil {
 		return nil, nil, err
+	}
+	for _, q := range queries {
+		q.SecurityContext = claims
 	}
 	req := &request{Request: engine.Request{Queries: queries, Array: array, Multi: queryType == "multi"}}
 	key, err := json.Marshal(queries)

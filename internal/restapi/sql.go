@@ -27,8 +27,8 @@ type sqlInfo struct {
 }
 
 // sql answers /v1/sql: the SQL each query of the request compiles to, without running it.
-func (a *API) sql(w http.ResponseWriter, r *http.Request, _ map[string]any) {
-	req, _, err := parseRequest(r)
+func (a *API) sql(w http.ResponseWriter, r *http.Request, claims map[string]any) {
+	req, _, err := parseRequest(r, claims)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -85,8 +85,8 @@ func describe(c *engine.Compiled) sqlInfo {
 }
 
 // dryRun answers /v1/dry-run: the normalised queries and their order, without running them.
-func (a *API) dryRun(w http.ResponseWriter, r *http.Request, _ map[string]any) {
-	req, _, err := parseRequest(r)
+func (a *API) dryRun(w http.ResponseWriter, r *http.Request, claims map[string]any) {
+	req, _, err := parseRequest(r, claims)
 	if err != nil {
 		writeError(w, r, err)
 		return

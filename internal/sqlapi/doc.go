@@ -58,8 +58,10 @@
 //     letters keeps them as a pre-filter and applies the LIKE again after; date literals
 //     compared with time dimensions become date operators with their exact timestamps
 //     ('2024-01-01' is midnight, as in PostgreSQL). Segments are boolean columns usable as
-//     top-level conditions; WHERE __user = 'name' switches the security context, for the
-//     super user only. HAVING becomes measure filters.
+//     top-level conditions. A session's security context is {"user": <login>}; WHERE
+//     __user = 'name' runs that query as {"user": "name"}, for the super user only (the
+//     context travels in query.Query.SecurityContext of the plan's Cube query). HAVING
+//     becomes measure filters.
 //   - Whatever a Cube query cannot compute (expressions, CASE, other functions, window
 //     functions, DISTINCT ON, grouping sets, sub-queries, CTEs, UNION, the wrappers BI tools
 //     add) is post-processed: each SELECT over cube tables becomes the widest Cube query it

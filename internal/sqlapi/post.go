@@ -415,6 +415,7 @@ func (p *postBuilder) widen(b *block, ctes map[string]bool) error {
 			return err
 		}
 	}
+	b.q.SecurityContext = b.securityContext()
 	in.Cube = &cubePlan{Query: b.q, Columns: w.cols, User: b.user}
 	return nil
 }

@@ -38,7 +38,8 @@ type cubePlan struct {
 	Columns []outCol     `json:"columns"`
 	// LimitZero is a LIMIT 0: the query is checked but returns no rows.
 	LimitZero bool `json:"limitZero,omitempty"`
-	// User is the security context switched to with __user, if any.
+	// User is the user WHERE __user switched to, if any; Query.SecurityContext holds the
+	// resulting security context (not shown in JSON).
 	User string `json:"user,omitempty"`
 }
 
@@ -884,9 +885,22 @@ func (b *block) exact() (*cubePlan, error) {
 		b.q.Ungrouped = true
 		b.addPrimaryKeys()
 	}
+	b.q.SecurityContext = b.securityContext()
 	plan.Query = b.q
 	plan.User = b.user
 	return plan, nil
+}
+
+// securityContext is the security context the block's Cube query runs under:
+// {"user": name}, with the session user's name, or the name WHERE __user switched to (which
+// userSwitch allows the super user only). Cube's default checkSqlAuth gives {}; the login
+// name lets {SECURITY_CONTEXT.user.filter('...')} restrict rows per login.
+func (b *block) securityContext() map[string]any {
+	user := b.env.user
+	if b.user != "" {
+		user = b.user
+	}
+	return map[string]any{"user": user}
 }
 
 // targets expands the select list.

@@ -250,6 +250,12 @@ func (b *builder) template(t *model.Template, c *model.Cube, m *measures) (strin
 				return "", err
 			}
 			sb.WriteString(sql)
+		case model.PartSecurityContext:
+			sql, err := b.securityContext(part)
+			if err != nil {
+				return "", err
+			}
+			sb.WriteString(sql)
 		case model.PartRef:
 			sql, err := b.ref(part, c, m)
 			if err != nil {

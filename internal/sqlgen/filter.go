@@ -354,10 +354,7 @@ func utcText(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 // filterParams renders {FILTER_PARAMS.cube.member.filter(arg)}: the query's filters on that
 // member applied to arg, or 1 = 1 when the query has none.
 func (b *builder) filterParams(part model.Part) (string, error) {
-	expr := part.Arg
-	if n := len(expr); n >= 2 && (expr[0] == '\'' || expr[0] == '"') && expr[n-1] == expr[0] {
-		expr = expr[1 : n-1]
-	}
+	expr := part.Column()
 	member := part.Cube + "." + part.Member
 	var conds []string
 	for _, td := range b.root.Query.TimeDimensions {

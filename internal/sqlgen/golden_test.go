@@ -1,6 +1,7 @@
 package sqlgen_test
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -42,10 +43,16 @@ func demoModel(t testing.TB) *model.Model {
 
 // compile takes a JSON query through every compiler stage.
 func compile(m *model.Model, d dialect.Dialect, body string) (*plan.Plan, *sqlgen.Statement, error) {
+	return compileAs(m, d, body, nil)
+}
+
+// compileAs is compile for a query asked under a security context.
+func compileAs(m *model.Model, d dialect.Dialect, body string, security map[string]any) (*plan.Plan, *sqlgen.Statement, error) {
 	q, err := query.Decode([]byte(body))
 	if err != nil {
 		return nil, nil, err
 	}
+	q.SecurityContext = security
 	n, err := query.Normalize(q, query.Options{Now: goldenNow, DefaultTimezone: "UTC", DefaultLimit: 10000, MaxLimit: 50000, Locations: zones.Load})
 	if err != nil {
 		return nil, nil, err
@@ -73,19 +80,40 @@ func TestGolden(t *testing.T) {
 	var cases []struct {
 		Name  string `yaml:"name"`
 		Query string `yaml:"query"`
+		// Model is a model folder under testdata/models; the demo model by default.
+		Model string `yaml:"model"`
+		// SecurityContext is the query's security context, as JSON (a token's claims).
+		SecurityContext string `yaml:"security_context"`
 	}
 	if err := yaml.Unmarshal(data, &cases); err != nil {
 		t.Fatal(err)
 	}
-	m := demoModel(t)
+	models := map[string]*model.Model{"": demoModel(t)}
 	for _, d := range []dialect.Dialect{dialect.DuckDB{}, dialect.Postgres{}} {
 		for _, c := range cases {
 			t.Run(d.Name()+"/"+c.Name, func(t *testing.T) {
-				p, stmt, err := compile(m, d, c.Query)
+				m := models[c.Model]
+				if m == nil {
+					var err error
+					if m, err = model.Load(filepath.Join("testdata", "models", c.Model)); err != nil {
+						t.Fatal(err)
+					}
+					models[c.Model] = m
+				}
+				var security map[string]any
+				if c.SecurityContext != "" {
+					if err := json.Unmarshal([]byte(c.SecurityContext), &security); err != nil {
+						t.Fatalf("security_context: %v", err)
+					}
+				}
+				p, stmt, err := compileAs(m, d, c.Query, security)
 				if err != nil {
 					t.Fatalf("compile: %v", err)
 				}
 				got := render(c.Query, p, stmt)
+				if c.SecurityContext != "" {
+					got = "-- security context: " + c.SecurityContext + "\n" + got
+				}
 				path := filepath.Join("testdata", "golden", d.Name(), c.Name+".sql")
 				if *update {
 					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
