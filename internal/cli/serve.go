@@ -93,7 +93,12 @@ func runServe(e *env, args []string) int {
 	var srv *server.Server
 	var n *server.Node
 	if !cfg.Platform.Off {
-		if n, err = server.OpenNode(ctx, cfg, logger); err != nil {
+		var opts []server.NodeOption
+		if cfg.DBType == "" {
+			// The default deployment holds the demo shop: the demo project shares it.
+			opts = append(opts, server.WithDemo(w))
+		}
+		if n, err = server.OpenNode(ctx, cfg, logger, opts...); err != nil {
 			return fail(e, err)
 		}
 		defer n.Close()

@@ -23,6 +23,10 @@ type Options struct {
 	Engine engine.Config
 	// Logger receives the opening and closing of data sources; nil discards.
 	Logger *slog.Logger
+	// Demo, when set, is the warehouse of {"demo": true} environments: the demo shop that
+	// the default deployment already holds, shared instead of loaded a second time. The
+	// Runtime never closes it.
+	Demo warehouse.Warehouse
 }
 
 // Runtime implements platform.Runtime with the engine: it compiles a branch's model and
@@ -63,7 +67,7 @@ func (r *Runtime) build(ctx context.Context, fsys fs.FS, version string, env sto
 	if err != nil {
 		return nil, err
 	}
-	src, err := sourceOf(env, secrets)
+	src, err := r.sourceOf(env, secrets)
 	if err != nil {
 		return nil, inEnvironment(env.Name, err)
 	}
@@ -159,7 +163,7 @@ func (r *Runtime) CheckModel(model fs.FS) error {
 // platform refuses to save settings that cannot connect. The embedded demo is not opened:
 // it always answers.
 func (r *Runtime) CheckEnvironment(ctx context.Context, env store.Environment, secrets map[string][]byte) error {
-	src, err := sourceOf(env, secrets)
+	src, err := r.sourceOf(env, secrets)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ type source struct {
 }
 
 // sourceOf decodes env's settings into the source they describe.
-func sourceOf(env store.Environment, secrets map[string][]byte) (source, error) {
+func (r *Runtime) sourceOf(env store.Environment, secrets map[string][]byte) (source, error) {
 	s, err := platform.ParseEnvSettings(env.Type, env.Settings)
 	if err != nil {
 		return source{}, err
@@ -51,7 +51,7 @@ func sourceOf(env store.Environment, secrets map[string][]byte) (source, error) 
 				key:     demoKey,
 				desc:    "duckdb demo shop",
 				dialect: dialect.DuckDB{},
-				open:    openDemo,
+				open:    r.openDemo,
 			}, nil
 		}
 		path, err := canonicalPath(s.Path)
@@ -98,8 +98,11 @@ func sourceOf(env store.Environment, secrets map[string][]byte) (source, error) 
 	return source{}, errs.Invalid("environment: type %q is not supported by this server", env.Type)
 }
 
-// openDemo loads the demo shop into an in-memory DuckDB.
-func openDemo(ctx context.Context) (warehouse.Warehouse, error) {
+// openDemo loads the demo shop into an in-memory DuckDB, or borrows Options.Demo.
+func (r *Runtime) openDemo(ctx context.Context) (warehouse.Warehouse, error) {
+	if r.opt.Demo != nil {
+		return borrowed{r.opt.Demo}, nil
+	}
 	db, err := duckdb.Open("", duckdb.Options{})
 	if err != nil {
 		return nil, err
@@ -150,3 +153,8 @@ func redact(raw string) string {
 	}
 	return u.Redacted()
 }
+
+// borrowed is a warehouse the Runtime uses but does not own: closing it does nothing.
+type borrowed struct{ warehouse.Warehouse }
+
+func (borrowed) Close() error { return nil }

@@ -20,6 +20,7 @@ import (
 	"github.com/cubit-dev/cubit/internal/errs"
 	"github.com/cubit-dev/cubit/internal/platform"
 	"github.com/cubit-dev/cubit/internal/store"
+	"github.com/cubit-dev/cubit/internal/warehouse"
 )
 
 // DemoProject is the project the platform makes on its first start, on the embedded demo
@@ -51,7 +52,7 @@ func (n *Node) AdminToken() string { return n.adminToken }
 // OpenNode opens the platform's store in the data directory (or the shared PostgreSQL
 // store), makes the admin token and the demo project on a first start, and builds the
 // node. Close releases it.
-func OpenNode(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Node, error) {
+func OpenNode(ctx context.Context, cfg config.Config, logger *slog.Logger, opts ...NodeOption) (*Node, error) {
 	pc := cfg.Platform
 	if err := os.MkdirAll(pc.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data directory %s: %w", pc.DataDir, err)
@@ -64,7 +65,7 @@ func OpenNode(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Nod
 	if err != nil {
 		return nil, err
 	}
-	n, err := newNode(ctx, st, cfg, logger)
+	n, err := newNode(ctx, st, cfg, logger, opts)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -72,7 +73,16 @@ func OpenNode(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Nod
 	return n, nil
 }
 
-func newNode(ctx context.Context, st *store.Store, cfg config.Config, logger *slog.Logger) (*Node, error) {
+// NodeOption changes how OpenNode builds a node.
+type NodeOption func(*deploy.Options)
+
+// WithDemo makes the platform's demo environment serve w, the demo shop the default
+// deployment holds, instead of loading its own copy; the node never closes w.
+func WithDemo(w warehouse.Warehouse) NodeOption {
+	return func(o *deploy.Options) { o.Demo = w }
+}
+
+func newNode(ctx context.Context, st *store.Store, cfg config.Config, logger *slog.Logger, opts []NodeOption) (*Node, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -94,12 +104,16 @@ func newNode(ctx context.Context, st *store.Store, cfg config.Config, logger *sl
 	if err != nil {
 		return nil, err
 	}
-	rt := deploy.NewRuntime(deploy.Options{Logger: logger, Engine: engine.Config{
+	dopt := deploy.Options{Logger: logger, Engine: engine.Config{
 		DefaultLimit:                    cfg.DefaultLimit,
 		MaxLimit:                        cfg.MaxLimit,
 		DefaultTimezone:                 cfg.DefaultTimezone,
 		AllowUngroupedWithoutPrimaryKey: cfg.AllowUngroupedWithoutPrimaryKey,
-	}})
+	}}
+	for _, o := range opts {
+		o(&dopt)
+	}
+	rt := deploy.NewRuntime(dopt)
 	n := &Node{store: st, runtime: rt, limiter: platform.NewLimiter(nil), adminToken: token}
 	keeper := platform.NewKeeper(platform.KeeperOptions{Store: st, Sealer: sealer})
 	plat := platform.NewPlatform(platform.PlatformOptions{
