@@ -1,4 +1,12 @@
-// Package platform runs the deployments of Cubit projects on one node: it starts, stops and
+// Package platform is Cubit's control plane. Platform (service.go) is its face for the admin
+// API: environments (data-source settings, secrets sealed with the operator's key: seal.go),
+// projects and their Git repositories, branches, model files (a write that would break the
+// model is refused), deployments' lifecycle, credentials (Keeper: SCRAM verifiers, hashed
+// tokens, shown again only while RUNNING: credentials.go), security settings and the rate
+// limiter (security.go, limiter.go), admin tokens and roles (admins.go), and the audit log
+// of every change. Who may call what is the API's decision.
+//
+// The Manager runs the deployments of Cubit projects on one node: it starts, stops and
 // restarts the deployment of a (project, branch), keeps its status in the store, checks each
 // running deployment's data source on a heartbeat, wakes on-demand deployments on their first
 // request and stops them when idle, and hands the instance serving now to the request paths

@@ -1,5 +1,5 @@
 // Package store is the platform's persistence: environments, projects, deployments,
-// credentials and the audit log, in embedded SQLite (the default, one file in the data
+// credentials, security settings, admin tokens and the audit log, in embedded SQLite (the default, one file in the data
 // directory) or in PostgreSQL (so several Cubit nodes share one control plane).
 //
 // It owns the platform's schema and its numbered migrations (migrations/<dialect>/NNNN_*.sql,
