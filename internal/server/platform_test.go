@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -301,6 +302,14 @@ func TestPlatformDemoDeployment(t *testing.T) {
 	out, err := exec.Command("/usr/bin/psql", c.connString, "-X", "-At", "-c", completedSQL).CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != want {
 		t.Fatalf("psql %q: %v: %s (want %s)", c.connString, err, out, want)
+	}
+	// And curl takes base_url and the token as they are.
+	_, err = os.Stat("/usr/bin/curl")
+	need(t, "curl", err)
+	out, err = exec.Command("/usr/bin/curl", "-sf", "-G", c.baseURL+"/load", "-H", "Authorization: Bearer "+c.token,
+		"--data-urlencode", "query="+completedQuery).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"orders.count":"`+want+`"`) {
+		t.Fatalf("curl %s/load: %v: %s (want orders.count %s)", c.baseURL, err, out, want)
 	}
 	// The same token on the default deployment's path is not Cube's JWT: 401.
 	if status, _, _ := load(t, n.origin+"/cubejs-api/v1", c.token, completedQuery); status != 401 {
