@@ -83,6 +83,7 @@ func (a *API) Handler() http.Handler {
 		{"PUT " + br + "/files/{path...}", platform.ActionWrite, a.putFile},
 		{"DELETE " + br + "/files/{path...}", platform.ActionWrite, a.deleteFile},
 		{"GET " + br + "/status", platform.ActionRead, a.status},
+		{"GET " + br + "/problems", platform.ActionRead, a.problems},
 		{"POST " + br + "/start", platform.ActionWrite, a.lifecycle(platform.OpStart)},
 		{"POST " + br + "/stop", platform.ActionWrite, a.lifecycle(platform.OpStop)},
 		{"POST " + br + "/restart", platform.ActionWrite, a.lifecycle(platform.OpRestart)},
@@ -531,6 +532,18 @@ func timePtr(t time.Time) *time.Time {
 func statusOut(st platform.Status) statusJSON {
 	return statusJSON{State: st.State, HeartbeatAt: timePtr(st.HeartbeatAt), Since: timePtr(st.Since),
 		Version: st.Version, Error: st.Error, ServingVersion: st.ServingVersion, ServingPrevious: st.ServingPrevious}
+}
+
+// problems lists the problems of the branch head's model, each with its file (under
+// model/) and line: {"problems": [...]}, empty when it compiles.
+func (a *API) problems(r *http.Request, _ caller) (int, any, error) {
+	ps, err := a.p.Problems(r.Context(), r.PathValue("project"), r.PathValue("branch"))
+	for i := range ps {
+		if ps[i].File != "" {
+			ps[i].File = gitrepo.StarterDir + "/" + ps[i].File
+		}
+	}
+	return http.StatusOK, map[string]any{"problems": ps}, err
 }
 
 func (a *API) status(r *http.Request, _ caller) (int, any, error) {

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -154,10 +155,31 @@ func (i *Instance) warehouse() warehouse.Warehouse { return i.entry.w }
 
 // CheckModel compiles model and returns its problems (kind model, file:line), without
 // deploying it: the platform refuses a model file write that would break the branch.
-func (r *Runtime) CheckModel(model fs.FS) error {
-	_, err := loadModel(model)
-	return err
+//
+// The error carries the problems one by one (platform.ModelProblem), for a UI that shows
+// each at its line.
+func (r *Runtime) CheckModel(fsys fs.FS) error {
+	_, err := loadModel(fsys)
+	var ps model.Problems
+	if !errors.As(err, &ps) {
+		return err
+	}
+	out := make([]platform.ModelProblem, len(ps))
+	for i, p := range ps {
+		out[i] = platform.ModelProblem{File: p.Pos.File, Line: p.Pos.Line, Message: p.Message}
+	}
+	return &problemsError{err: err, problems: out}
 }
+
+// problemsError is a model error with its problems listed.
+type problemsError struct {
+	err      error
+	problems []platform.ModelProblem
+}
+
+func (e *problemsError) Error() string                          { return e.err.Error() }
+func (e *problemsError) Unwrap() error                          { return e.err }
+func (e *problemsError) ModelProblems() []platform.ModelProblem { return e.problems }
 
 // CheckEnvironment opens env's data source (or takes the pooled one) and pings it: the
 // platform refuses to save settings that cannot connect. The embedded demo is not opened:

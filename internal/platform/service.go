@@ -37,6 +37,47 @@ type Checker interface {
 	CheckEnvironment(ctx context.Context, env store.Environment, secrets map[string][]byte) error
 }
 
+// ModelProblem is one problem of a branch's model, at its file (relative to the model
+// folder) and line.
+type ModelProblem struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+// Problems returns the problems of the model at the head of a branch (none when it
+// compiles), one by one, for a UI that shows each at its line. Without a Checker Runtime
+// it reports none.
+func (p *Platform) Problems(ctx context.Context, project, branch string) ([]ModelProblem, error) {
+	_, r, err := p.projectRepo(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	snap, _, err := r.Snapshot(branch)
+	if err != nil {
+		return nil, err
+	}
+	c, ok := p.opt.Runtime.(Checker)
+	if !ok {
+		return []ModelProblem{}, nil
+	}
+	model, err := fs.Sub(snap, gitrepo.StarterDir)
+	if err != nil {
+		return nil, errs.Wrap(errs.KindInternal, err, "model folder of branch %s", branch)
+	}
+	err = c.CheckModel(model)
+	var listed interface{ ModelProblems() []ModelProblem }
+	switch {
+	case err == nil:
+		return []ModelProblem{}, nil
+	case errors.As(err, &listed):
+		return listed.ModelProblems(), nil
+	case errs.KindOf(err) == errs.KindModel:
+		return []ModelProblem{{Message: err.Error()}}, nil
+	}
+	return nil, err
+}
+
 // PlatformOptions configure a Platform.
 type PlatformOptions struct {
 	Store *store.Store

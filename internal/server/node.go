@@ -181,7 +181,7 @@ func (n *Node) Banner(w io.Writer, addr net.Addr, https bool, caFile string) {
 	if caFile != "" {
 		cacert = fmt.Sprintf("--cacert '%s' ", caFile)
 	}
-	fmt.Fprintf(w, "Platform:\n\n  Admin API  %s%s/api/v1\n", scheme, addr)
+	fmt.Fprintf(w, "Platform:\n\n  Web UI     %s%s/\n  Admin API  %s%s/api/v1\n", scheme, addr, scheme, addr)
 	if n.adminToken != "" {
 		fmt.Fprintf(w, "  Admin token (shown once; keep it)  %s\n", n.adminToken)
 	}

@@ -518,8 +518,16 @@ func TestPlatformBadInput(t *testing.T) {
 	}
 	n.must(t, 404, "GET", "/projects/demo/branches/main/files/model/cubes/broken.yml", nil)
 	// Committed anyway: the restart fails, and the previous version keeps serving.
+	if v := n.must(t, 200, "GET", "/projects/demo/branches/main/problems", nil); fmt.Sprint(v["problems"]) != "[]" {
+		t.Fatalf("problems of a model that compiles: %v", v)
+	}
 	broken["force"] = true
 	n.must(t, 200, "PUT", "/projects/demo/branches/main/files/model/cubes/broken.yml", broken)
+	ps := n.must(t, 200, "GET", "/projects/demo/branches/main/problems", nil)["problems"].([]any)
+	if len(ps) != 1 || ps[0].(map[string]any)["file"] != "model/cubes/broken.yml" || ps[0].(map[string]any)["line"] != 5.0 ||
+		!strings.Contains(fmt.Sprint(ps[0].(map[string]any)["message"]), "cuont") {
+		t.Fatalf("problems of the broken model: %v", ps)
+	}
 	v = n.must(t, 422, "POST", "/projects/demo/branches/main/restart", nil)
 	st, _ := v["status"].(map[string]any)
 	if st["state"] != "ERROR" || !strings.Contains(fmt.Sprint(v["error"]), "cubes/broken.yml:5") ||

@@ -32,6 +32,7 @@ import (
 	"github.com/cubit-dev/cubit/internal/restapi"
 	"github.com/cubit-dev/cubit/internal/sqlapi"
 	"github.com/cubit-dev/cubit/internal/warehouse"
+	"github.com/cubit-dev/cubit/web"
 )
 
 // Options are what the command line hands the server.
@@ -167,6 +168,7 @@ func (s *Server) Handler(reg *prometheus.Registry) http.Handler {
 		s.deps = newDeployments(n.plat, n.limiter, deps)
 		mux.Handle(DeploymentPrefix+"/{project}/{branch}/", s.deps)
 		mux.Handle("/api/v1/", n.admin.Handler())
+		mux.Handle("/", web.Handler())
 	}
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /livez", s.livez)
