@@ -51,6 +51,14 @@ type Session interface {
 	// 'E' in a failed transaction. As in PostgreSQL, portals live until the end of the
 	// transaction: pgwire closes them at Sync (and after a simple query) when TxStatus is 'I'.
 	TxStatus() byte
+	// EndQuery is called when a simple query ends: after every statement PrepareAll
+	// returned has run, or after the first one failed, and before ReadyForQuery. failed
+	// reports such a failure, which may be one pgwire found itself (a row it could not
+	// encode, a cancel while rows streamed, DEALLOCATE of a name that is not prepared).
+	// PostgreSQL runs a string of several statements as one implicit transaction block
+	// that ends here, committed when all of them ran and rolled back otherwise; a failure
+	// inside a transaction block fails that block. It is not called when PrepareAll fails.
+	EndQuery(failed bool)
 	// Close releases the session.
 	Close()
 }
@@ -98,10 +106,31 @@ type Rows interface {
 // Deallocation is implemented by the Rows of a statement that drops prepared statements of
 // the protocol (DEALLOCATE [PREPARE] name | ALL): when such rows end without error, pgwire
 // drops the statement of that name, or every prepared statement when all is true, before
-// it sends the command tag. A name that is not prepared is ignored. Portals already bound
-// to a dropped statement keep working until they are closed, as in PostgreSQL.
+// it sends the command tag. Portals already bound to a dropped statement keep working
+// until they are closed, as in PostgreSQL.
+//
+// pgwire holds every prepared statement, so it is pgwire that answers a name that is not
+// prepared, as PostgreSQL does: the statement fails with 26000 (prepared statement "name"
+// does not exist) instead of its command tag. A Statement should check the name with
+// StatementPrepared in Execute and return that error itself, so that the failure is
+// its own (a transaction block it runs in fails with it); pgwire's check is the rule
+// for any that does not.
 type Deallocation interface {
 	Deallocate() (name string, all bool)
+}
+
+type preparedKey struct{}
+
+// StatementPrepared reports whether the connection of ctx, a context pgwire passed to a
+// Statement's Execute, holds a prepared statement named name (the unnamed one is "").
+// ok is false when ctx is not such a context, and nothing is known. It must be called on
+// the connection's goroutine, as Execute is.
+func StatementPrepared(ctx context.Context, name string) (prepared, ok bool) {
+	has, ok := ctx.Value(preparedKey{}).(func(string) bool)
+	if !ok {
+		return false, false
+	}
+	return has(name), true
 }
 
 // Column describes one result column.

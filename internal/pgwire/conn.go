@@ -101,6 +101,8 @@ func newConn(s *Server, nc net.Conn) *conn {
 		stmts:   map[string]*prepared{},
 		portals: map[string]*portal{},
 	}
+	// Statements may ask which statements are prepared (StatementPrepared).
+	c.ctx = context.WithValue(c.ctx, preparedKey{}, c.isPrepared)
 	c.enc.types = pgtype.NewMap()
 	c.enc.loc = time.UTC
 	return c

@@ -27,7 +27,10 @@
 //     as each message is handled, so they can never be reordered).
 //   - query.go: Query, Parse, Bind, Describe, Execute (with row limits and
 //     PortalSuspended), Close. Portals hold their Rows between Execute messages; they end
-//     with the transaction, at Sync when the session's TxStatus is idle.
+//     with the transaction, at Sync when the session's TxStatus is idle. A Query's end is
+//     told to the session (EndQuery), which ends the implicit transaction block of a
+//     multi-statement string. The prepared statements live here, so DEALLOCATE of a name
+//     that is not prepared fails here (26000).
 //   - encode.go, decode.go: result values to text (PostgreSQL's own output: ISO dates,
 //     shortest floats, hex bytea, timestamptz in the session's TimeZone) or binary (by
 //     pgtype.Map), and Bind parameters to Go values.

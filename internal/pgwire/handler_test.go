@@ -108,7 +108,15 @@ func (s *fakeSession) PrepareAll(ctx context.Context, sql string) ([]Statement, 
 
 func (s *fakeSession) Parameters() map[string]string { return s.params }
 func (s *fakeSession) TxStatus() byte                { return s.tx }
-func (s *fakeSession) Close()                        {}
+
+// EndQuery fails an open transaction block when the query failed, as a Session should.
+func (s *fakeSession) EndQuery(failed bool) {
+	if failed && s.tx == 'T' {
+		s.tx = 'E'
+	}
+}
+
+func (s *fakeSession) Close() {}
 
 type fakeStmt struct {
 	params []uint32

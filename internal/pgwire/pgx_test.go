@@ -660,9 +660,30 @@ func TestPgxDeallocateStatement(t *testing.T) {
 			t.Errorf("%s after DEALLOCATE ALL: %v, want 26000", name, err)
 		}
 	}
-	// A missing name is ignored, and the connection still works.
-	if _, err := pc.Exec(ctx, "DEALLOCATE nope").ReadAll(); err != nil {
-		t.Errorf("DEALLOCATE of a missing statement: %v", err)
+	// DEALLOCATE ALL with nothing prepared is fine; a name that is not prepared is 26000,
+	// as in PostgreSQL, even from a Session that does not check it, and the connection
+	// still works.
+	if _, err := pc.Exec(ctx, "DEALLOCATE ALL").ReadAll(); err != nil {
+		t.Errorf("DEALLOCATE ALL with nothing prepared: %v", err)
+	}
+	_, err = pc.Exec(ctx, "DEALLOCATE nope").ReadAll()
+	if !errors.As(err, &pe) || pe.Code != "26000" || pe.Message != `prepared statement "nope" does not exist` {
+		t.Errorf("DEALLOCATE of a missing statement: %v, want 26000 prepared statement \"nope\" does not exist", err)
+	}
+	// pgwire's failure ends the query: the statements after it do not run, and the
+	// session hears of it (EndQuery), so an open block fails.
+	if _, err := pc.Exec(ctx, "BEGIN").ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	res, err = pc.Exec(ctx, "DEALLOCATE nope; SELECT 1").ReadAll()
+	if pgCode(err) != "26000" || len(res) != 0 {
+		t.Errorf("DEALLOCATE nope; SELECT 1: %d results, %v; want 26000 and no SELECT", len(res), err)
+	}
+	if st := pc.TxStatus(); st != 'E' {
+		t.Errorf("transaction status after a failed DEALLOCATE in a block: %q, want 'E'", st)
+	}
+	if _, err := pc.Exec(ctx, "COMMIT").ReadAll(); err != nil {
+		t.Fatal(err)
 	}
 	var n int64
 	if err := conn.QueryRow(ctx, "ECHO int8", int64(3)).Scan(&n); err != nil || n != 3 {

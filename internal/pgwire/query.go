@@ -50,6 +50,7 @@ func (c *conn) simpleQuery(sql string) error {
 	if len(stmts) == 0 {
 		c.send(&pgproto3.EmptyQueryResponse{})
 	}
+	failed := false
 	for _, st := range stmts {
 		if st == nil {
 			continue
@@ -65,9 +66,11 @@ func (c *conn) simpleQuery(sql string) error {
 			return err
 		}
 		if !ok {
+			failed = true
 			break
 		}
 	}
+	c.sess.EndQuery(failed)
 	return c.readyForQuery()
 }
 
@@ -289,10 +292,13 @@ func (c *conn) runPortal(p *portal, maxRows int, describe bool) (bool, error) {
 			if err := p.rows.Err(); err != nil {
 				return false, c.sendError(c.statementError(err, p.ctx))
 			}
-			p.done, p.tag = true, p.rows.Tag()
 			if d, ok := p.rows.(Deallocation); ok {
-				c.deallocate(d.Deallocate())
+				if err := c.deallocate(d.Deallocate()); err != nil {
+					p.rows.Close()
+					return false, c.sendError(err)
+				}
 			}
+			p.done, p.tag = true, p.rows.Tag()
 			p.rows.Close()
 			c.send(&pgproto3.CommandComplete{CommandTag: []byte(cstring(p.tag))})
 			return true, nil
@@ -328,13 +334,24 @@ func (c *conn) closeMsg(m *pgproto3.Close) error {
 	return nil
 }
 
-// deallocate drops the prepared statement name, or all of them (DEALLOCATE).
-func (c *conn) deallocate(name string, all bool) {
+// deallocate drops the prepared statement name, or all of them (DEALLOCATE); a name that
+// is not prepared is an error, as in PostgreSQL.
+func (c *conn) deallocate(name string, all bool) *Error {
 	if all {
 		clear(c.stmts)
-		return
+		return nil
+	}
+	if !c.isPrepared(name) {
+		return noStatement(name)
 	}
 	delete(c.stmts, name)
+	return nil
+}
+
+// isPrepared reports whether a statement named name is prepared.
+func (c *conn) isPrepared(name string) bool {
+	_, ok := c.stmts[name]
+	return ok
 }
 
 func (c *conn) dropPortal(name string) {

@@ -20,8 +20,9 @@ import (
 // declared SCROLL: without SCROLL or NO SCROLL PostgreSQL decides by the plan, and the SQL
 // API's statements are aggregates, which PostgreSQL cannot scan backward, so NO SCROLL is
 // the default here. BINARY cursors are refused: the format of the rows is the protocol's.
-// A cursor without WITH HOLD needs a transaction block (BEGIN) and ends with it; one WITH
-// HOLD survives COMMIT, and ROLLBACK closes it only if the transaction declared it.
+// A cursor without WITH HOLD needs a transaction block (BEGIN, or the implicit block of a
+// multi-statement simple query) and ends with it; one WITH HOLD survives COMMIT, and
+// ROLLBACK closes it only if the transaction declared it.
 
 // PostgreSQL's cursor options (parsenodes.h).
 const (

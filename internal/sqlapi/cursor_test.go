@@ -3,6 +3,7 @@ package sqlapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 const cursorQuery = "SELECT status, MEASURE(count) FROM orders GROUP BY 1 ORDER BY 1"
@@ -339,4 +341,168 @@ func needClient(t *testing.T, what string, err error) {
 		t.Fatalf("%s is required under CI=true: %v", what, err)
 	}
 	t.Skipf("SKIPPED: %s not available (%v)", what, err)
+}
+
+// TestCursorImplicitBlock: a multi-statement simple query runs in an implicit transaction
+// block, as in PostgreSQL, so DECLARE works there without BEGIN and its cursor ends with
+// the query string. Each expectation was checked against PostgreSQL 15 with the same
+// statements over generate_series.
+func TestCursorImplicitBlock(t *testing.T) {
+	sh := openShop(t)
+	h := NewHandler(Options{Engines: fixedEngine{sh.eng}, User: "cube", Password: "secret", SuperUser: "admin"})
+	t.Cleanup(func() { h.Close() })
+	url := servePG(t, h)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	pc := conn.PgConn()
+	want := rawRows(t, sh.db, "SELECT status, count(*) FROM orders GROUP BY 1 ORDER BY 1")
+	if len(want) < 3 {
+		t.Fatalf("statuses: %v", want)
+	}
+	code := func(err error) string {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) {
+			return pe.Code
+		}
+		return fmt.Sprint(err)
+	}
+	tags := func(results []*pgconn.Result) string {
+		var out []string
+		for _, r := range results {
+			out = append(out, r.CommandTag.String())
+		}
+		return strings.Join(out, ",")
+	}
+	fetched := func(r *pgconn.Result) [][]string {
+		var out [][]string
+		for _, row := range r.Rows {
+			out = append(out, []string{string(row[0]), string(row[1])})
+		}
+		return out
+	}
+
+	// pgx's Exec of a string without arguments is one simple query.
+	if _, err := conn.Exec(ctx, "DECLARE c CURSOR FOR "+cursorQuery+"; FETCH 2 FROM c; CLOSE c"); err != nil {
+		t.Fatalf("DECLARE; FETCH; CLOSE: %v", err)
+	}
+	results, err := pc.Exec(ctx, "DECLARE c CURSOR FOR "+cursorQuery+"; FETCH 2 FROM c").ReadAll()
+	if err != nil || tags(results) != "DECLARE CURSOR,FETCH 2" {
+		t.Fatalf("DECLARE; FETCH 2: %s, %v", tags(results), err)
+	}
+	sameRows(t, "FETCH 2 in the implicit block", fetched(results[1]), want[:2], true)
+	if st := pc.TxStatus(); st != 'I' {
+		t.Errorf("status after the implicit block: %q, want 'I'", st)
+	}
+	// The block committed at the end of the string, and the cursor with it.
+	if _, err := pc.Exec(ctx, "FETCH 1 FROM c").ReadAll(); code(err) != "34000" {
+		t.Errorf("FETCH after the string: %v, want 34000", err)
+	}
+	// One statement is no block, with or without empty statements after it.
+	for _, sql := range []string{"DECLARE c CURSOR FOR " + cursorQuery, "DECLARE c CURSOR FOR " + cursorQuery + ";;"} {
+		_, err := pc.Exec(ctx, sql).ReadAll()
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "25P01" || pe.Message != "DECLARE CURSOR can only be used in transaction blocks" {
+			t.Errorf("%s: %v, want 25P01", sql, err)
+		}
+	}
+	// COMMIT ends the block; the statements after it run in a new one.
+	results, err = pc.Exec(ctx, "DECLARE c CURSOR FOR "+cursorQuery+"; COMMIT; FETCH 1 FROM c").ReadAll()
+	if code(err) != "34000" || tags(results) != "DECLARE CURSOR,COMMIT" {
+		t.Errorf("DECLARE; COMMIT; FETCH: %s, %v, want 34000 at FETCH", tags(results), err)
+	}
+	results, err = pc.Exec(ctx, "COMMIT; DECLARE c CURSOR FOR "+cursorQuery+"; FETCH 1 FROM c").ReadAll()
+	if err != nil || tags(results) != "COMMIT,DECLARE CURSOR,FETCH 1" {
+		t.Errorf("COMMIT; DECLARE; FETCH: %s, %v", tags(results), err)
+	}
+	// BEGIN makes the block explicit: it and its cursor outlive the string.
+	results, err = pc.Exec(ctx, "DECLARE c CURSOR FOR "+cursorQuery+"; BEGIN; FETCH 1 FROM c").ReadAll()
+	if err != nil || tags(results) != "DECLARE CURSOR,BEGIN,FETCH 1" || pc.TxStatus() != 'T' {
+		t.Fatalf("DECLARE; BEGIN; FETCH: %s, %v, status %q", tags(results), err, pc.TxStatus())
+	}
+	results, err = pc.Exec(ctx, "FETCH 1 FROM c").ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRows(t, "FETCH in the block BEGIN kept", fetched(results[0]), want[1:2], true)
+	if _, err := pc.Exec(ctx, "COMMIT").ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	// A failure rolls the block back: SET is undone, a WITH HOLD cursor is gone.
+	results, err = pc.Exec(ctx, "SET application_name = 'implicit'; DECLARE h CURSOR WITH HOLD FOR "+cursorQuery+"; FETCH 1 FROM nope; SELECT 1").ReadAll()
+	if code(err) != "34000" || tags(results) != "SET,DECLARE CURSOR" {
+		t.Errorf("failing string: %s, %v, want 34000 after SET and DECLARE", tags(results), err)
+	}
+	var app string
+	if err := conn.QueryRow(ctx, "SHOW application_name").Scan(&app); err != nil || app == "implicit" {
+		t.Errorf("application_name after the rolled-back block: %q, %v", app, err)
+	}
+	if _, err := pc.Exec(ctx, "FETCH 1 FROM h").ReadAll(); code(err) != "34000" {
+		t.Errorf("WITH HOLD cursor of the rolled-back block: %v, want 34000", err)
+	}
+	// WITH HOLD survives the block's commit.
+	if _, err := pc.Exec(ctx, "DECLARE h CURSOR WITH HOLD FOR "+cursorQuery+"; SELECT 1").ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	if results, err = pc.Exec(ctx, "FETCH 1 FROM h; CLOSE h").ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	sameRows(t, "WITH HOLD after the block", fetched(results[0]), want[:1], true)
+	// Savepoints need an explicit block; DISCARD ALL refuses any.
+	if _, err := pc.Exec(ctx, "SELECT 1; SAVEPOINT a").ReadAll(); code(err) != "25P01" {
+		t.Errorf("SAVEPOINT in the implicit block: %v, want 25P01", err)
+	}
+	if _, err := pc.Exec(ctx, "SELECT 1; DISCARD ALL").ReadAll(); code(err) != "25001" {
+		t.Errorf("DISCARD ALL in the implicit block: %v, want 25001", err)
+	}
+	if st := pc.TxStatus(); st != 'I' {
+		t.Errorf("final status %q, want 'I'", st)
+	}
+}
+
+// TestCursorImplicitBlockPsql runs psql -c with a multi-statement string, as PostgreSQL's
+// own psql would send it.
+func TestCursorImplicitBlockPsql(t *testing.T) {
+	const psql = "/usr/bin/psql"
+	if _, err := os.Stat(psql); err != nil {
+		needClient(t, psql, err)
+	}
+	sh := openShop(t)
+	h := NewHandler(Options{Engines: fixedEngine{sh.eng}, User: "cube", Password: "secret", SuperUser: "admin"})
+	t.Cleanup(func() { h.Close() })
+	url := servePG(t, h)
+	want := rawRows(t, sh.db, "SELECT status, count(*) FROM orders GROUP BY 1 ORDER BY 1")
+	runPsql := func(args ...string) (string, string, error) {
+		cmd := exec.Command(psql, append([]string{"-X", "-A", "-t", "-F", ",", url}, args...)...)
+		cmd.Env = []string{"PGCONNECT_TIMEOUT=10", "PGPASSFILE=/dev/null", "HOME=" + t.TempDir(), "LANG=C.UTF-8"}
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return stdout.String(), stderr.String(), err
+	}
+	out, errOut, err := runPsql("-c", "DECLARE c CURSOR FOR "+cursorQuery+"; FETCH 2 FROM c; CLOSE c")
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, errOut)
+	}
+	// psql prints every result of the string, as with PostgreSQL 15: the tags of the
+	// statements without rows, the rows of FETCH.
+	wantOut := "DECLARE CURSOR\n" + strings.Join(want[0], ",") + "\n" + strings.Join(want[1], ",") + "\nCLOSE CURSOR\n"
+	if out != wantOut {
+		t.Errorf("psql output %q, want %q", out, wantOut)
+	}
+	out, errOut, err = runPsql("-c", "DECLARE c CURSOR FOR "+cursorQuery+"; FETCH 2 FROM c", "-c", "FETCH 1 FROM c")
+	if wantOut := "DECLARE CURSOR\n" + strings.Join(want[0], ",") + "\n" + strings.Join(want[1], ",") + "\n"; out != wantOut {
+		t.Errorf("psql output %q, want %q", out, wantOut)
+	}
+	if err == nil || !strings.Contains(errOut, `ERROR:  cursor "c" does not exist`) {
+		t.Errorf("psql FETCH after the string: %v\n%s", err, errOut)
+	}
+	_, errOut, err = runPsql("-c", "DECLARE c CURSOR FOR "+cursorQuery)
+	if err == nil || !strings.Contains(errOut, "ERROR:  DECLARE CURSOR can only be used in transaction blocks") {
+		t.Errorf("psql single DECLARE: %v\n%s", err, errOut)
+	}
 }

@@ -84,7 +84,19 @@
 // # Prepared statements
 //
 // pgwire owns the prepared statements of the extended protocol; DEALLOCATE [PREPARE]
-// name | ALL returns a pgwire.Deallocation, and pgwire drops them.
+// name | ALL returns a pgwire.Deallocation, and pgwire drops them. A name that is not
+// prepared is 26000, as in PostgreSQL: the statement asks pgwire (StatementPrepared) and
+// fails itself, so that the transaction block fails with it. SQL-level PREPARE and
+// EXECUTE are not supported (0A000), so the protocol's statements are the only ones.
+//
+// # Transactions
+//
+// BEGIN, COMMIT, ROLLBACK and savepoints group statements and scope SET (the API is
+// read-only). As in PostgreSQL, the statements of a multi-statement simple query run in an
+// implicit transaction block: DECLARE works there without BEGIN, a failure rolls back the
+// whole string (its SET and cursors), and the block ends with the string (EndQuery), so a
+// cursor without WITH HOLD does not outlive it. BEGIN inside the string makes the block
+// explicit; COMMIT or ROLLBACK ends it, and the next statement opens a new one.
 //
 // # Cursors
 //

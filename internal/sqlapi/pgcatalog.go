@@ -627,10 +627,7 @@ func (p *postBuilder) catalogExprs(root *pg.Node) error {
 			}
 		case *pg.Node_FuncCall:
 			fc := v.FuncCall
-			name := funcName(fc)
-			if strings.HasPrefix(name, "information_schema.") {
-				name = strings.TrimPrefix(name, "information_schema.")
-			}
+			name := strings.TrimPrefix(funcName(fc), "information_schema.")
 			if f := constFuncs[name]; f != nil {
 				x.Node = f().Node
 				return false

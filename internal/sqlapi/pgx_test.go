@@ -151,4 +151,47 @@ func TestPGXDeallocate(t *testing.T) {
 	if err := run("x"); !errors.As(err, &pe) || pe.Code != "26000" {
 		t.Fatalf("x after DEALLOCATE ALL: %v", err)
 	}
+
+	// As in PostgreSQL 15: DEALLOCATE ALL with nothing prepared is fine, a name that is
+	// not prepared is 26000, in either protocol, and it fails the block it runs in.
+	if _, err := pc.Exec(ctx, "DEALLOCATE ALL").ReadAll(); err != nil {
+		t.Errorf("DEALLOCATE ALL with nothing prepared: %v", err)
+	}
+	if _, err := pc.Exec(ctx, "DEALLOCATE x").ReadAll(); !errors.As(err, &pe) || pe.Code != "26000" || pe.Message != `prepared statement "x" does not exist` {
+		t.Errorf("DEALLOCATE x again: %v, want 26000", err)
+	}
+	if err := pc.ExecParams(ctx, "DEALLOCATE PREPARE nope", nil, nil, nil, nil).Read().Err; !errors.As(err, &pe) || pe.Code != "26000" || pe.Message != `prepared statement "nope" does not exist` {
+		t.Errorf("extended DEALLOCATE PREPARE nope: %v, want 26000", err)
+	}
+	for _, send := range []func() error{
+		func() error { return pc.Exec(ctx, "DEALLOCATE nope").Close() },
+		func() error { return pc.ExecParams(ctx, "DEALLOCATE nope", nil, nil, nil, nil).Read().Err },
+	} {
+		if _, err := pc.Exec(ctx, "BEGIN").ReadAll(); err != nil {
+			t.Fatal(err)
+		}
+		if err := send(); !errors.As(err, &pe) || pe.Code != "26000" {
+			t.Errorf("DEALLOCATE nope in a block: %v, want 26000", err)
+		}
+		if st := pc.TxStatus(); st != 'E' {
+			t.Errorf("status after DEALLOCATE nope in a block: %q, want 'E'", st)
+		}
+		if _, err := pc.Exec(ctx, "SELECT 1").ReadAll(); !errors.As(err, &pe) || pe.Code != "25P02" {
+			t.Errorf("SELECT in the failed block: %v, want 25P02", err)
+		}
+		if _, err := pc.Exec(ctx, "ROLLBACK").ReadAll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// pgx's statement cache prepares under its own names and drops them with DEALLOCATE ALL.
+	var n int64
+	if err := conn.QueryRow(ctx, "SELECT $1::int8", int64(5)).Scan(&n); err != nil || n != 5 {
+		t.Fatalf("cached statement: %d %v", n, err)
+	}
+	if err := conn.DeallocateAll(ctx); err != nil {
+		t.Fatalf("pgx DeallocateAll: %v", err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT $1::int8", int64(6)).Scan(&n); err != nil || n != 6 {
+		t.Fatalf("after DeallocateAll: %d %v", n, err)
+	}
 }

@@ -21,6 +21,9 @@ type session struct {
 	pid uint32
 
 	inTx, failed bool
+	// implicit: the transaction is the implicit block PostgreSQL runs the statements of a
+	// multi-statement simple query in; it ends with the query (EndQuery).
+	implicit bool
 	// txSettings are the settings at BEGIN, restored by ROLLBACK; local are the names SET
 	// LOCAL changed, restored by COMMIT too.
 	txSettings settings
@@ -45,6 +48,18 @@ func (s *session) TxStatus() byte {
 }
 
 func (s *session) Close() { s.cursors = nil }
+
+// EndQuery ends a simple query: its implicit transaction block commits, or rolls back
+// after a failure, and a failure pgwire found itself fails an explicit block too.
+func (s *session) EndQuery(failed bool) {
+	if s.implicit {
+		s.endTx(!failed && !s.failed)
+		return
+	}
+	if failed {
+		s.fail()
+	}
+}
 
 // Prepare parses one statement for the extended protocol and describes its result.
 func (s *session) Prepare(ctx context.Context, sql string, paramTypes []uint32) (pgwire.Statement, error) {
@@ -72,7 +87,9 @@ func (s *session) Prepare(ctx context.Context, sql string, paramTypes []uint32) 
 }
 
 // PrepareAll parses a simple-protocol query string. Its statements are described when
-// their columns are first asked for, so that each runs after the ones before it.
+// their columns are first asked for, so that each runs after the ones before it. As in
+// PostgreSQL, the statements of a string of more than one run in an implicit transaction
+// block (so DECLARE works without BEGIN), which EndQuery ends.
 func (s *session) PrepareAll(ctx context.Context, sql string) ([]pgwire.Statement, error) {
 	stmts, err := parse(sql)
 	if err != nil {
@@ -81,7 +98,7 @@ func (s *session) PrepareAll(ctx context.Context, sql string) ([]pgwire.Statemen
 	}
 	out := make([]pgwire.Statement, len(stmts))
 	for i, p := range stmts {
-		out[i] = &statement{s: s, node: p.node, text: p.text, lazy: true}
+		out[i] = &statement{s: s, node: p.node, text: p.text, lazy: true, implicit: len(stmts) > 1}
 	}
 	return out, nil
 }
@@ -128,6 +145,9 @@ type statement struct {
 	text     string
 	declared []uint32
 	lazy     bool
+	// implicit: the statement is one of a multi-statement simple query, and runs in an
+	// implicit transaction block when no block is open.
+	implicit bool
 
 	described  bool
 	cols       []pgwire.Column
@@ -306,6 +326,12 @@ func (st *statement) Execute(ctx context.Context, params []any) (pgwire.Rows, er
 	if err := s.checkAborted(st); err != nil {
 		return nil, err
 	}
+	if st.implicit && !s.inTx {
+		// PostgreSQL starts the block before each statement of the string, so a COMMIT
+		// in the middle ends one block and the next statement opens another.
+		s.beginTx()
+		s.implicit = true
+	}
 	rows, err := s.execute(ctx, st, params)
 	if err != nil {
 		s.fail()
@@ -353,11 +379,16 @@ func (s *session) execute(ctx context.Context, st *statement, params []any) (pgw
 		}
 		return &rows{tag: "DISCARD TEMP"}, nil
 	case *pg.Node_DeallocateStmt:
-		// The protocol layer owns prepared statements: the rows tell it which to drop.
+		// The protocol layer owns prepared statements: the rows tell it which to drop. A
+		// name it does not hold fails here, so that it fails the transaction as well.
 		if v.DeallocateStmt.Isall {
 			return &deallocation{rows: rows{tag: "DEALLOCATE ALL"}, all: true}, nil
 		}
-		return &deallocation{rows: rows{tag: "DEALLOCATE"}, name: v.DeallocateStmt.Name}, nil
+		name := v.DeallocateStmt.Name
+		if prepared, ok := pgwire.StatementPrepared(ctx, name); ok && !prepared {
+			return nil, sqlErr("26000", "prepared statement %q does not exist", name)
+		}
+		return &deallocation{rows: rows{tag: "DEALLOCATE"}, name: name}, nil
 	}
 	return nil, unsupported(statementName(n), "the SQL API answers SELECT (and SET, SHOW, BEGIN, COMMIT, EXPLAIN, DECLARE/FETCH/CLOSE cursors) over the cube tables; it is read-only")
 }
@@ -503,15 +534,26 @@ func (s *session) show(name string) (pgwire.Rows, error) {
 	return &rows{data: [][]any{{v.value}}, tag: "SHOW"}, nil
 }
 
+// beginTx opens a transaction block.
+func (s *session) beginTx() {
+	s.inTx, s.failed, s.implicit = true, false, false
+	s.txSettings, s.local = s.settings.clone(), nil
+}
+
 // transaction runs BEGIN, COMMIT, ROLLBACK and savepoints. The SQL API is read-only, so a
 // transaction only groups statements and scopes SET.
+//
+// In the implicit block of a multi-statement query, BEGIN makes the block explicit (it
+// outlives the query), COMMIT and ROLLBACK end it (PostgreSQL warns that no transaction is
+// in progress; pgwire sends no warnings), and savepoints fail as outside a block.
 func (s *session) transaction(v *pg.TransactionStmt) (pgwire.Rows, error) {
+	inBlock := s.inTx && !s.implicit
 	switch v.Kind {
 	case pg.TransactionStmtKind_TRANS_STMT_BEGIN, pg.TransactionStmtKind_TRANS_STMT_START:
 		if !s.inTx {
-			s.inTx, s.failed = true, false
-			s.txSettings, s.local = s.settings.clone(), nil
+			s.beginTx()
 		}
+		s.implicit = false
 		if v.Kind == pg.TransactionStmtKind_TRANS_STMT_START {
 			return &rows{tag: "START TRANSACTION"}, nil
 		}
@@ -527,17 +569,17 @@ func (s *session) transaction(v *pg.TransactionStmt) (pgwire.Rows, error) {
 		s.endTx(false)
 		return &rows{tag: "ROLLBACK"}, nil
 	case pg.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
-		if !s.inTx {
+		if !inBlock {
 			return nil, sqlErr("25P01", "SAVEPOINT can only be used in transaction blocks")
 		}
 		return &rows{tag: "SAVEPOINT"}, nil
 	case pg.TransactionStmtKind_TRANS_STMT_RELEASE:
-		if !s.inTx {
+		if !inBlock {
 			return nil, sqlErr("25P01", "RELEASE SAVEPOINT can only be used in transaction blocks")
 		}
 		return &rows{tag: "RELEASE"}, nil
 	case pg.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
-		if !s.inTx {
+		if !inBlock {
 			return nil, sqlErr("25P01", "ROLLBACK TO SAVEPOINT can only be used in transaction blocks")
 		}
 		s.failed = false
@@ -564,7 +606,7 @@ func (s *session) endTx(commit bool) {
 	} else {
 		s.settings = s.txSettings
 	}
-	s.inTx, s.failed, s.txSettings, s.local = false, false, nil, nil
+	s.inTx, s.failed, s.implicit, s.txSettings, s.local = false, false, false, nil, nil
 }
 
 // explain shows the Cube queries a SELECT runs and the SQL they compile to.

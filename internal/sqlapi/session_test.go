@@ -199,6 +199,14 @@ func TestStatements(t *testing.T) {
 	if strings.Join(tags, ",") != "SET,SELECT 1,SHOW" {
 		t.Errorf("tags %v", tags)
 	}
+	// The statements ran in an implicit block, which pgwire ends.
+	if s.TxStatus() != 'T' {
+		t.Errorf("status in the implicit block %q, want 'T'", s.TxStatus())
+	}
+	s.EndQuery(false)
+	if s.TxStatus() != 'I' {
+		t.Errorf("status after EndQuery %q, want 'I'", s.TxStatus())
+	}
 	if stmts[0].Columns() != nil || len(stmts[1].Columns()) != 1 || stmts[1].Columns()[0].Type != oidInt4 {
 		t.Errorf("columns %v %v", stmts[0].Columns(), stmts[1].Columns())
 	}
