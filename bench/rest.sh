@@ -31,7 +31,7 @@ bash "$PEER/start.sh" >/dev/null
 peer_pid=$(cat /tmp/cubepeer/cube.pid)
 start=$(date +%s%N)
 CUBEJS_API_SECRET=cubepeer-secret CUBEJS_DB_TYPE=duckdb CUBEJS_DB_DUCKDB_DATABASE_PATH=/tmp/cubit-bench-shop.duckdb \
-  CUBEJS_SCHEMA_PATH="$PEER/model" PORT=$CUBIT_PORT bin/cubit serve --log-level warn >/tmp/cubit-bench.out 2>&1 &
+  CUBEJS_SCHEMA_PATH="$PEER/model" PORT=$CUBIT_PORT bin/cubit serve --no-platform --log-level warn >/tmp/cubit-bench.out 2>&1 &
 cubit_pid=$!
 pids+=("$cubit_pid")
 until curl -sf "http://127.0.0.1:$CUBIT_PORT/readyz" >/dev/null; do sleep 0.02; done

@@ -23,7 +23,7 @@ go build -o bin/sqlrt ./bench/sqlrt
 bin/sqlrt load-pg -pg "$PG_URL"
 
 CUBEJS_API_SECRET=sql-bench-secret CUBEJS_PG_SQL_PORT=$SQL_PORT CUBEJS_SQL_USER=bench CUBEJS_SQL_PASSWORD=bench \
-  bin/cubit serve --listen 127.0.0.1:$HTTP_PORT --log-level warn >/tmp/cubit-sql-bench.out 2>&1 &
+  bin/cubit serve --listen 127.0.0.1:$HTTP_PORT --data-dir "$(mktemp -d)" --log-level warn >/tmp/cubit-sql-bench.out 2>&1 &
 cubit_pid=$!
 trap 'kill $cubit_pid 2>/dev/null || true' EXIT
 until curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null; do sleep 0.02; done
