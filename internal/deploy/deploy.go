@@ -44,7 +44,11 @@ func NewRuntime(opt Options) *Runtime {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Runtime{opt: opt, pool: newPool(opt.Logger)}
+	r := &Runtime{opt: opt}
+	r.pool = newPool(opt.Logger, func() *engine.Cache {
+		return engine.NewCache(engine.CacheOptions{MaxBytes: opt.Engine.CacheBytes, Metrics: opt.Engine.Metrics})
+	})
+	return r
 }
 
 // Build compiles model and binds it to the warehouse of env, opening the warehouse when no
@@ -77,11 +81,21 @@ func (r *Runtime) build(ctx context.Context, fsys fs.FS, version string, env sto
 		return nil, inEnvironment(env.Name, err)
 	}
 	return &Instance{
-		eng:     engine.New(m, src.dialect, e.w, r.opt.Engine),
+		eng:     engine.New(m, src.dialect, e.w, r.engineConfig(e)),
 		version: version,
 		pool:    r.pool,
 		entry:   e,
 	}, nil
+}
+
+// engineConfig is Options.Engine with the result cache of e's warehouse, unless the
+// cache is off (a negative CacheTTL).
+func (r *Runtime) engineConfig(e *entry) engine.Config {
+	cfg := r.opt.Engine
+	if cfg.CacheTTL >= 0 && cfg.Cache == nil {
+		cfg.Cache = e.cache
+	}
+	return cfg
 }
 
 func loadModel(fsys fs.FS) (*model.Model, error) {

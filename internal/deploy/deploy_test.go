@@ -449,3 +449,29 @@ func TestCheckEnvironment(t *testing.T) {
 		t.Fatalf("after the checks the pool holds %d warehouses, want 1 (the instance's)", n)
 	}
 }
+
+// TestRestartKeepsCache checks that a new version of a deployment, built on the warehouse
+// the old one holds, answers from the results the old one cached.
+func TestRestartKeepsCache(t *testing.T) {
+	r := NewRuntime(Options{})
+	t.Cleanup(func() { r.Close() })
+	q, err := query.Decode([]byte(`{"measures": ["orders.count"], "dimensions": ["orders.status"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := build(t, r, demoModel(t), "v1", demoEnv, nil)
+	first, err := old.Engine().Query(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := build(t, r, demoModel(t), "v2", demoEnv, nil)
+	old.Close()
+	second, err := next.Engine().Query(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	if first.LastRefreshTime != second.LastRefreshTime || next.entry.cache.Len() != 1 {
+		t.Fatalf("the new version recomputed the result: lastRefreshTime %s then %s, %d cached", first.LastRefreshTime, second.LastRefreshTime, next.entry.cache.Len())
+	}
+}

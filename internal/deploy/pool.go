@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cubit-dev/cubit/internal/engine"
 	"github.com/cubit-dev/cubit/internal/errs"
 	"github.com/cubit-dev/cubit/internal/warehouse"
 )
@@ -17,6 +18,8 @@ var errClosed = &errs.Error{Kind: errs.KindUnavailable, Message: "the deployment
 // pool holds the open warehouses, one per source key, with the number of users of each.
 type pool struct {
 	log *slog.Logger
+	// newCache makes the result cache of a new entry.
+	newCache func() *engine.Cache
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -33,6 +36,11 @@ type entry struct {
 	ready chan struct{}
 	w     warehouse.Warehouse
 	err   error
+	// cache is the result cache of every instance on this warehouse, so that it survives a
+	// restart (the new instance is built on the entry before the old one lets go) and
+	// deployments with the same cubes share results. One cache never spans two sources:
+	// its keys do not name the warehouse.
+	cache *engine.Cache
 
 	// Guarded by pool.mu.
 	refs   int  // callers waiting for the open, and leases handed out
@@ -40,8 +48,8 @@ type entry struct {
 	shut   bool // w has been closed, or is being closed by whoever set shut
 }
 
-func newPool(log *slog.Logger) *pool {
-	return &pool{log: log, entries: map[string]*entry{}}
+func newPool(log *slog.Logger, newCache func() *engine.Cache) *pool {
+	return &pool{log: log, newCache: newCache, entries: map[string]*entry{}}
 }
 
 // acquire returns the warehouse of src, opening it when no user holds it yet. The open
@@ -57,7 +65,7 @@ func (p *pool) acquire(ctx context.Context, src source) (*entry, error) {
 	}
 	e := p.entries[src.key]
 	if e == nil {
-		e = &entry{key: src.key, desc: src.desc, ready: make(chan struct{})}
+		e = &entry{key: src.key, desc: src.desc, ready: make(chan struct{}), cache: p.newCache()}
 		p.entries[src.key] = e
 		p.opening.Add(1)
 		go p.open(context.WithoutCancel(ctx), e, src.open)

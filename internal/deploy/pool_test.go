@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cubit-dev/cubit/internal/engine"
 	"github.com/cubit-dev/cubit/internal/errs"
 	"github.com/cubit-dev/cubit/internal/warehouse"
 )
@@ -50,7 +51,9 @@ func (g *gatedSource) source() source {
 	}}
 }
 
-func testPool() *pool { return newPool(slog.New(slog.DiscardHandler)) }
+func testPool() *pool {
+	return newPool(slog.New(slog.DiscardHandler), func() *engine.Cache { return engine.NewCache(engine.CacheOptions{}) })
+}
 
 // TestPoolOpensOncePerKey checks that concurrent acquires of one key share one open, that
 // a slow open blocks no other key, and that the last release closes the warehouse once.

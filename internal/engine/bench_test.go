@@ -78,3 +78,32 @@ func BenchmarkDemoQuery(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCacheHit is a query answered from the result cache (decode, compile, refresh
+// keys, lookup, shape) against the same query with cache: no-cache, on the full demo.
+func BenchmarkCacheHit(b *testing.B) {
+	db, err := fullDemo()
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := demoModel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng := engine.New(m, dialect.DuckDB{}, db, engine.DefaultConfig())
+	ctx := context.Background()
+	for _, mode := range []string{"stale-if-slow", "no-cache"} {
+		body := `{"measures": ["orders.count", "orders.total_revenue"], "dimensions": ["users.city"], "cache": "` + mode + `"}`
+		b.Run(mode, func(b *testing.B) {
+			for b.Loop() {
+				q, err := query.Decode([]byte(body))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := eng.Query(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

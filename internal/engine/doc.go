@@ -11,4 +11,9 @@
 // context, and because Load, Stream and the expansions of compareDateRange and blending then
 // carry it without another argument. Its values are arguments of the statement, so the result
 // cache, keyed by SQL and arguments, never serves one context's rows to another.
+//
+// The result cache (Cache) outlives engines: a deployment makes one and hands it to every
+// engine it builds, so that a reload keeps what it did not change. Its keys carry a
+// fingerprint of each cube the query reads, its entries the refresh-key values of those
+// cubes (refreshkey.go); Execute decides by the query's cache mode what to serve.
 package engine

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/cubit-dev/cubit/internal/dialect"
@@ -24,18 +25,28 @@ type Config struct {
 	AllowUngroupedWithoutPrimaryKey bool
 	// Now is the clock for relative date ranges; nil means time.Now.
 	Now func() time.Time
-	// CacheTTL is how long a result stays fresh in the result cache (Cube's default refresh
-	// key: 10 seconds); negative disables the cache.
+	// CacheTTL is the refresh interval of cubes that declare no refresh_key: 0 takes Cube's
+	// default for the data source (spec D.2: 10 seconds; 2 minutes for BigQuery, Snowflake
+	// and other sources that bill per query). Negative disables the result cache.
 	CacheTTL time.Duration
-	// CacheBytes caps the result cache's memory (default 64 MiB).
+	// Cache is the result cache, shared by every engine of a deployment so that a reload
+	// keeps the results of unchanged cubes. Nil: the engine makes its own, of CacheBytes
+	// with the clock Now.
+	Cache *Cache
+	// CacheBytes caps the memory of the engine's own cache (default 64 MiB); unused when
+	// Cache is set.
 	CacheBytes int64
+	// StaleIfSlowWait is how long a stale-if-slow query waits for a fresh result before it
+	// serves the stale one (default 1 second).
+	StaleIfSlowWait time.Duration
 	// Metrics receives compile and execute times and cache events; nil counts nothing.
 	Metrics *Metrics
 }
 
 // DefaultConfig is Cube's defaults.
 func DefaultConfig() Config {
-	return Config{DefaultLimit: 10000, MaxLimit: 50000, DefaultTimezone: "UTC", CacheTTL: 10 * time.Second, CacheBytes: 64 << 20}
+	return Config{DefaultLimit: 10000, MaxLimit: 50000, DefaultTimezone: "UTC", CacheBytes: DefaultCacheBytes,
+		StaleIfSlowWait: time.Second}
 }
 
 // Engine answers queries over one model version and one data source. It is safe for
@@ -46,8 +57,10 @@ type Engine struct {
 	warehouse warehouse.Warehouse
 	cfg       Config
 	zones     query.LocationCache
-	cache     *resultCache // nil when disabled
+	cache     *Cache // nil when disabled
 	meta      metaCache
+	// cubes memoises each cube's fingerprint and refresh schedule (*model.Cube → *cubeInfo).
+	cubes sync.Map
 }
 
 // New returns an engine. The warehouse may be nil for an engine that only compiles.
@@ -61,15 +74,16 @@ func New(m *model.Model, d dialect.Dialect, w warehouse.Warehouse, cfg Config) *
 	if cfg.MaxLimit == 0 {
 		cfg.MaxLimit = DefaultConfig().MaxLimit
 	}
-	if cfg.CacheTTL == 0 {
-		cfg.CacheTTL = DefaultConfig().CacheTTL
-	}
-	if cfg.CacheBytes == 0 {
-		cfg.CacheBytes = DefaultConfig().CacheBytes
+	if cfg.StaleIfSlowWait == 0 {
+		cfg.StaleIfSlowWait = DefaultConfig().StaleIfSlowWait
 	}
 	e := &Engine{model: m, dialect: d, warehouse: w, cfg: cfg}
-	if cfg.CacheTTL > 0 {
-		e.cache = newResultCache(cfg.CacheTTL, cfg.CacheBytes, cfg.Metrics)
+	switch {
+	case cfg.CacheTTL < 0:
+	case cfg.Cache != nil:
+		e.cache = cfg.Cache
+	default:
+		e.cache = NewCache(CacheOptions{MaxBytes: cfg.CacheBytes, Now: cfg.Now, Metrics: cfg.Metrics})
 	}
 	return e
 }

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/cubit-dev/cubit/internal/errs"
+	"github.com/cubit-dev/cubit/internal/model"
 	"github.com/cubit-dev/cubit/internal/query"
+	"github.com/cubit-dev/cubit/internal/warehouse"
 )
 
 // Request is a /load request: one query, or several for blending, and whether the client
@@ -46,7 +48,8 @@ func (e *Engine) Load(ctx context.Context, req Request) (any, error) {
 	if err != nil || !req.Multi {
 		return res, err
 	}
-	return &MultiResult{QueryType: "regularQuery", Results: []*Result{res}, PivotQuery: pivot([]*Result{res}, "regularQuery", "")}, nil
+	return &MultiResult{QueryType: "regularQuery", Results: []*Result{res}, PivotQuery: pivot([]*Result{res}, "regularQuery", ""),
+		SlowQuery: res.SlowQuery}, nil
 }
 
 // Query runs one query and shapes its result.
@@ -70,19 +73,22 @@ func (e *Engine) Execute(ctx context.Context, c *Compiled) (*Result, error) {
 		args = append([]any(nil), stmt.Args...)
 		args[stmt.LimitArg] = int64(limit + 1)
 	}
-	data, at, err := e.cached(ctx, c.Resolved.Query.Cache, stmt.SQL, args)
+	cubes := usedCubes(c)
+	got, err := e.cached(ctx, CacheMode(c.Resolved.Query.Cache), cubes, stmt.SQL, args)
 	if err != nil {
 		return nil, err
 	}
+	data := got.rows
 	res := e.shape(c, data)
-	res.LastRefreshTime = at.UTC().Format("2006-01-02T15:04:05.000Z")
+	res.LastRefreshTime = got.at.UTC().Format("2006-01-02T15:04:05.000Z")
+	res.SlowQuery = got.slow
 	if stmt.LimitArg >= 0 && len(data) > limit {
 		res.Truncated = true
 		res.rows = res.rows[:limit]
 		res.setData(c.Resolved.Query.ResponseFormat)
 	}
 	if c.Resolved.Query.Total {
-		total, err := e.total(ctx, c)
+		total, err := e.total(ctx, c, cubes)
 		if err != nil {
 			return nil, err
 		}
@@ -91,34 +97,79 @@ func (e *Engine) Execute(ctx context.Context, c *Compiled) (*Result, error) {
 	return res, nil
 }
 
-// cached returns the rows of a statement from the result cache when they are fresh and the
-// cache mode allows it, else from the data source, and when they were read. "no-cache" and
-// "must-revalidate" always read the source.
-func (e *Engine) cached(ctx context.Context, mode, sql string, args []any) ([][]any, time.Time, error) {
-	key := cacheKey(sql, args)
-	now := time.Now()
-	if mode != "no-cache" && mode != "must-revalidate" {
-		if rows, at, ok := e.cache.get(key, now); ok {
-			return rows, at, nil
-		}
-	}
-	rows, err := e.run(ctx, sql, args)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	e.cache.put(key, rows, now)
-	return rows, now, nil
+// served are the rows of a statement as a query gets them: when the query that read them
+// started, and whether they are stale because the fresh ones were slow to come.
+type served struct {
+	rows [][]any
+	at   time.Time
+	slow bool
 }
 
-func (e *Engine) total(ctx context.Context, c *Compiled) (int64, error) {
+// cached returns the rows of a statement that reads cubes, from the result cache or the data
+// source as the cache mode says (see CacheMode; "" is stale-if-slow). A cached result is
+// current while the refresh-key values of its cubes are those it was computed under.
+// Identical statements run once at a time, whatever their modes.
+func (e *Engine) cached(ctx context.Context, mode CacheMode, cubes []*model.Cube, sql string, args []any) (served, error) {
+	run := func(ctx context.Context) ([][]any, error) { return e.run(ctx, sql, args) }
+	if e.cache == nil {
+		at := e.cfg.Now()
+		rows, err := run(ctx)
+		return served{rows: rows, at: at}, err
+	}
+	if mode == "" {
+		mode = StaleIfSlow
+	}
+	key := cacheKey(sql, args, e.fingerprints(cubes))
+	refresh, err := e.refreshValues(ctx, cubes)
+	if err != nil {
+		return served{}, err
+	}
+	var stale *cacheEntry
+	if mode != NoCache {
+		if ent := e.cache.lookup(key); ent != nil {
+			if ent.refresh == refresh {
+				e.cache.metrics.cacheEvent("hit")
+				return served{rows: ent.rows, at: ent.at}, nil
+			}
+			stale = ent
+		}
+	}
+	e.cache.metrics.cacheEvent("miss")
+	f := e.cache.start(ctx, key, refresh, run)
+	var timeout <-chan time.Time
+	switch {
+	case stale != nil && mode == StaleWhileRevalidate:
+		e.cache.leave(f, true)
+		e.cache.metrics.cacheEvent("stale")
+		return served{rows: stale.rows, at: stale.at}, nil
+	case stale != nil && mode == StaleIfSlow:
+		t := time.NewTimer(e.cfg.StaleIfSlowWait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	if !e.cache.wait(ctx, f, timeout) {
+		if ctx.Err() != nil {
+			e.cache.leave(f, false)
+			return served{}, warehouse.ContextError(ctx, ctx.Err())
+		}
+		// The fresh result is slow: serve the stale one and let the query fill the cache.
+		e.cache.leave(f, true)
+		e.cache.metrics.cacheEvent("stale")
+		return served{rows: stale.rows, at: stale.at, slow: true}, nil
+	}
+	return served{rows: f.rows, at: f.at}, f.err
+}
+
+func (e *Engine) total(ctx context.Context, c *Compiled, cubes []*model.Cube) (int64, error) {
 	stmt, err := renderTotal(c, e)
 	if err != nil {
 		return 0, err
 	}
-	data, _, err := e.cached(ctx, c.Resolved.Query.Cache, stmt.SQL, stmt.Args)
+	got, err := e.cached(ctx, CacheMode(c.Resolved.Query.Cache), cubes, stmt.SQL, stmt.Args)
 	if err != nil {
 		return 0, err
 	}
+	data := got.rows
 	if len(data) != 1 {
 		return 0, errs.Wrap(errs.KindInternal, nil, "total query returned %d rows", len(data))
 	}
@@ -291,6 +342,7 @@ func (e *Engine) compare(ctx context.Context, q *query.Query, idx int) (*MultiRe
 		}
 		res.addColumn("compareDateRange", func(Row) any { return label })
 		out.Results = append(out.Results, res)
+		out.SlowQuery = out.SlowQuery || res.SlowQuery
 	}
 	out.PivotQuery = pivot(out.Results, out.QueryType, "")
 	return out, nil
@@ -322,6 +374,7 @@ func (e *Engine) blend(ctx context.Context, req Request) (*MultiResult, error) {
 		key := q.TimeDimensions[0].Dimension + "." + gran
 		res.addColumn("time."+gran, func(r Row) any { v, _ := r.Get(key); return v })
 		out.Results = append(out.Results, res)
+		out.SlowQuery = out.SlowQuery || res.SlowQuery
 	}
 	out.PivotQuery = pivot(out.Results, out.QueryType, gran)
 	return out, nil

@@ -12,6 +12,7 @@ type Metrics struct {
 	stages     *prometheus.HistogramVec
 	cache      *prometheus.CounterVec
 	cacheBytes prometheus.Gauge
+	refreshKey prometheus.Counter
 }
 
 // NewMetrics creates the collectors and registers them with reg (nil: not registered).
@@ -23,10 +24,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{.00001, .00005, .0001, .0005, .001, .005, .01, .05, .1, .5, 1, 5, 30},
 		}, []string{"stage"}),
 		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cubit_result_cache_events_total", Help: "Result cache hits, misses and evictions.",
+			Name: "cubit_result_cache_events_total", Help: "Result cache events: hit (current result served), miss (query run), stale (stale result served: stale-while-revalidate, or stale-if-slow when the fresh one was slow), eviction.",
 		}, []string{"event"}),
 		cacheBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "cubit_result_cache_bytes", Help: "Estimated memory held by the result cache.",
+		}),
+		refreshKey: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cubit_refresh_key_evaluations_total", Help: "Refresh-key SQL queries run on the data source.",
 		}),
 	}
 	if reg != nil {
@@ -37,7 +41,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 // Collectors returns the collectors, for a registry made after the metrics.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.stages, m.cache, m.cacheBytes}
+	return []prometheus.Collector{m.stages, m.cache, m.cacheBytes, m.refreshKey}
 }
 
 func (m *Metrics) observe(stage string, start time.Time) {
@@ -52,8 +56,16 @@ func (m *Metrics) cacheEvent(event string) {
 	}
 }
 
-func (m *Metrics) cacheSize(bytes int64) {
+// cacheGrew adds delta bytes to the gauge: every Cache of a server adds its own, so the
+// gauge is their sum.
+func (m *Metrics) cacheGrew(delta int64) {
 	if m != nil {
-		m.cacheBytes.Set(float64(bytes))
+		m.cacheBytes.Add(float64(delta))
+	}
+}
+
+func (m *Metrics) refreshKeyEvaluated() {
+	if m != nil {
+		m.refreshKey.Inc()
 	}
 }

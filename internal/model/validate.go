@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // validator applies the model-wide rules to a built model. Each rule reports every violation
@@ -94,6 +95,7 @@ func (v *validator) cube(c *Cube) {
 	}
 	v.template(c, "cube "+c.Name, c.SQL)
 	v.refreshKey(c, "cube "+c.Name, c.RefreshKey)
+	v.cubeRefreshSQL(c)
 	for _, m := range c.Measures {
 		v.measure(c, m)
 	}
@@ -231,11 +233,34 @@ func (v *validator) refreshKey(c *Cube, subject string, k *RefreshKey) {
 		v.add(k.Pos, `%s: refresh_key every %q is neither an interval like "1 hour" nor a cron expression`,
 			subject, k.Every)
 	}
+	if k.Timezone != "" {
+		if _, err := time.LoadLocation(k.Timezone); err != nil {
+			v.add(k.Pos, `%s: refresh_key timezone %q is not an IANA time zone like "Europe/Berlin"`,
+				subject, k.Timezone)
+		}
+	}
 	if k.UpdateWindow != "" && !validInterval(k.UpdateWindow, false) {
 		v.add(k.Pos, `%s: refresh_key update_window %q must be an interval like "7 days"`,
 			subject, k.UpdateWindow)
 	}
 	v.template(c, subject, k.SQL)
+}
+
+// cubeRefreshSQL checks that a cube's refresh_key sql is plain SQL: Cubit runs it on the
+// data source as written, once per renewal interval for every request, so it can bind
+// neither members, FILTER_PARAMS nor a request's SECURITY_CONTEXT.
+func (v *validator) cubeRefreshSQL(c *Cube) {
+	k := c.RefreshKey
+	if k == nil || k.SQL == nil {
+		return
+	}
+	for _, p := range k.SQL.Parts {
+		if p.Kind != PartText && p.Kind != PartColumn {
+			v.add(k.Pos, "cube %s: refresh_key sql must be plain SQL, without {...} references; write the table name instead",
+				c.Name)
+			return
+		}
+	}
 }
 
 // joins checks the joins of c: target, relationship, sql, and the primary keys that fan-out

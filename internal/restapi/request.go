@@ -101,11 +101,8 @@ func bodyError(err error) error {
 	return errs.Invalid("reading the request body: %v", err)
 }
 
-// cacheModes are the values of the request's cache parameter (spec A.5).
-var cacheModes = map[string]bool{"stale-if-slow": true, "stale-while-revalidate": true, "must-revalidate": true, "no-cache": true}
-
-// applyCacheMode gives the request-level cache mode (?cache= or the body's "cache") to the
-// queries that set none of their own.
+// applyCacheMode gives the request-level cache mode (?cache= or the body's "cache", spec
+// A.5) to the queries that set none of their own; the engine applies it (engine.CacheMode).
 func applyCacheMode(r *http.Request, body map[string]json.RawMessage, queries []*query.Query) error {
 	mode := r.URL.Query().Get("cache")
 	if raw, ok := body["cache"]; ok {
@@ -116,7 +113,7 @@ func applyCacheMode(r *http.Request, body map[string]json.RawMessage, queries []
 	if mode == "" {
 		return nil
 	}
-	if !cacheModes[mode] {
+	if !engine.CacheMode(mode).Valid() {
 		return errs.Invalid("cache must be one of stale-if-slow, stale-while-revalidate, must-revalidate, no-cache; got %q", mode)
 	}
 	for _, q := range queries {

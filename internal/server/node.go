@@ -35,6 +35,9 @@ type Node struct {
 	plat    *platform.Platform
 	limiter *platform.Limiter
 	admin   *adminapi.API
+	// engines counts the platform's engines; the server registers it and uses it for the
+	// default deployment too.
+	engines *engine.Metrics
 	// adminToken is the owner token generated on this start, printed once; "" when
 	// CUBIT_ADMIN_TOKEN is set or one was generated before.
 	adminToken string
@@ -104,7 +107,9 @@ func newNode(ctx context.Context, st *store.Store, cfg config.Config, logger *sl
 	if err != nil {
 		return nil, err
 	}
+	metrics := engine.NewMetrics(nil)
 	dopt := deploy.Options{Logger: logger, Engine: engine.Config{
+		Metrics:                         metrics,
 		DefaultLimit:                    cfg.DefaultLimit,
 		MaxLimit:                        cfg.MaxLimit,
 		DefaultTimezone:                 cfg.DefaultTimezone,
@@ -114,7 +119,7 @@ func newNode(ctx context.Context, st *store.Store, cfg config.Config, logger *sl
 		o(&dopt)
 	}
 	rt := deploy.NewRuntime(dopt)
-	n := &Node{store: st, runtime: rt, limiter: platform.NewLimiter(nil), adminToken: token}
+	n := &Node{store: st, runtime: rt, limiter: platform.NewLimiter(nil), adminToken: token, engines: metrics}
 	keeper := platform.NewKeeper(platform.KeeperOptions{Store: st, Sealer: sealer})
 	plat := platform.NewPlatform(platform.PlatformOptions{
 		Store:   st,

@@ -64,8 +64,11 @@ type Server struct {
 	reloads prometheus.Counter
 	failed  prometheus.Counter
 	engines *engine.Metrics
-	sql     *sqlapi.Handler // nil without the SQL API
-	health  healthCache
+	// cache is the default deployment's result cache, kept across reloads: a reload drops
+	// only the results of the cubes it changed.
+	cache  *engine.Cache
+	sql    *sqlapi.Handler // nil without the SQL API
+	health healthCache
 
 	deps   *deployments // nil without the platform
 	pgwire atomic.Pointer[pgwire.Server]
@@ -92,6 +95,7 @@ func (s *Server) engineConfig() engine.Config {
 		DefaultTimezone:                 c.DefaultTimezone,
 		AllowUngroupedWithoutPrimaryKey: c.AllowUngroupedWithoutPrimaryKey,
 		Metrics:                         s.engines,
+		Cache:                           s.cache,
 	}
 }
 
@@ -108,6 +112,11 @@ func New(opt Options) (*Server, error) {
 		failed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cubit_model_reload_failures_total", Help: "Reloads that failed; the previous model kept serving."}),
 		engines: engine.NewMetrics(nil),
 	}
+	if opt.Node != nil {
+		// One set of engine collectors for the default deployment and the platform's.
+		s.engines = opt.Node.engines
+	}
+	s.cache = engine.NewCache(engine.CacheOptions{Metrics: s.engines})
 	m, err := opt.LoadModel()
 	if err != nil {
 		return nil, err
