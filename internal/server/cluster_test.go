@@ -82,8 +82,7 @@ func startCluster(t *testing.T, n int, together bool) []node {
 	return out
 }
 
-// serveNode is startNode for a node opened with its configuration: it serves n until the
-// test ends.
+// serveNode serves node n, opened with cfg, until the test ends.
 func serveNode(t *testing.T, cfg config.Config, n *server.Node) node {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -106,7 +105,7 @@ func serveNode(t *testing.T, cfg config.Config, n *server.Node) node {
 	})
 	select {
 	case a := <-ready:
-		return node{origin: "http://" + a.http.String(), sql: a.sql}
+		return node{origin: "http://" + a.http.String(), sql: a.sql, dataDir: cfg.Platform.DataDir}
 	case err := <-served:
 		t.Fatalf("Serve: %v", err)
 	case <-time.After(time.Minute):

@@ -58,35 +58,11 @@ func startNode(t *testing.T) node {
 	cfg.Platform.DataDir = t.TempDir()
 	cfg.Platform.AdminToken = adminToken
 	cfg.Platform.Heartbeat = 200 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	n, err := server.OpenNode(ctx, cfg, nil)
+	n, err := server.OpenNode(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	type addrs struct{ http, sql net.Addr }
-	ready := make(chan addrs, 1)
-	s, _, err := newSQLServerWith(cfg, modelDir(t), demoDB(t), n, func(h, q net.Addr) { ready <- addrs{h, q} })
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		n.Close()
-	})
-	select {
-	case a := <-ready:
-		return node{origin: "http://" + a.http.String(), sql: a.sql, dataDir: cfg.Platform.DataDir}
-	case err := <-served:
-		t.Fatalf("Serve: %v", err)
-	case <-time.After(time.Minute):
-		t.Fatal("server not ready after a minute")
-	}
-	return node{}
+	return serveNode(t, cfg, n)
 }
 
 // call sends a request to the admin API (path under /api/v1) and decodes the JSON answer.
