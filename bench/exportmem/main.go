@@ -9,14 +9,14 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"flag"
 	"fmt"
 	"os"
 	"time"
 
-	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/cubit-dev/cubit/internal/warehouse/duckdb"
 )
 
 // schema is the PostgreSQL schema the table goes in; the script's model reads it there.
@@ -66,11 +66,11 @@ func preparePG(url string, n int64) error {
 
 func prepareDuckDB(path string, n int64) error {
 	_ = os.Remove(path)
-	db, err := sql.Open("duckdb", path)
+	db, err := duckdb.Open(path, duckdb.Options{})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	_, err = db.Exec("CREATE TABLE events AS SELECT g AS id, g % 100 AS bucket, 'row ' || g AS label FROM range(1, ? + 1) t(g)", n)
+	_, err = db.SQL().Exec("CREATE TABLE events AS SELECT g AS id, g % 100 AS bucket, 'row ' || g AS label FROM range(1, ? + 1) t(g)", n)
 	return err
 }
