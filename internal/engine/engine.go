@@ -8,6 +8,7 @@ import (
 	"github.com/cubit-dev/cubit/internal/dialect"
 	"github.com/cubit-dev/cubit/internal/model"
 	"github.com/cubit-dev/cubit/internal/plan"
+	"github.com/cubit-dev/cubit/internal/preagg"
 	"github.com/cubit-dev/cubit/internal/query"
 	"github.com/cubit-dev/cubit/internal/sqlgen"
 	"github.com/cubit-dev/cubit/internal/warehouse"
@@ -41,6 +42,11 @@ type Config struct {
 	StaleIfSlowWait time.Duration
 	// Metrics receives compile and execute times and cache events; nil counts nothing.
 	Metrics *Metrics
+	// PreAggregations is the local rollup store. Set, the engine serves the queries a built
+	// rollup of the model answers from it (see PreAggregations()); nil reads the source only.
+	PreAggregations *preagg.Store
+	// PreAggregationTimezones are the zones rollups are built in; nil is UTC.
+	PreAggregationTimezones []string
 }
 
 // DefaultConfig is Cube's defaults.
@@ -61,6 +67,8 @@ type Engine struct {
 	meta      metaCache
 	// cubes memoises each cube's fingerprint and refresh schedule (*model.Cube → *cubeInfo).
 	cubes sync.Map
+	// rollups are the model's rollups over the store; nil without a store.
+	rollups *preagg.Set
 }
 
 // New returns an engine. The warehouse may be nil for an engine that only compiles.
@@ -85,6 +93,14 @@ func New(m *model.Model, d dialect.Dialect, w warehouse.Warehouse, cfg Config) *
 	default:
 		e.cache = NewCache(CacheOptions{MaxBytes: cfg.CacheBytes, Now: cfg.Now, Metrics: cfg.Metrics})
 	}
+	if cfg.PreAggregations != nil && w != nil {
+		e.rollups = preagg.New(m, d, w, cfg.PreAggregations, preagg.Options{
+			Timezones:   cfg.PreAggregationTimezones,
+			Fingerprint: func(c *model.Cube) string { return e.cubeInfo(c).fingerprint },
+			Now:         cfg.Now,
+			Locations:   e.zones.Load,
+		})
+	}
 	return e
 }
 
@@ -99,6 +115,9 @@ type Compiled struct {
 	Resolved  *query.Resolved
 	Plan      *plan.Plan
 	Statement *sqlgen.Statement
+	// Rollup is set when a pre-aggregation answers the query: Statement is then its SQL
+	// over the rollup table, run on the rollup store.
+	Rollup *preagg.Use
 }
 
 // Compile normalises, resolves, plans and renders one query.
@@ -144,7 +163,11 @@ func (e *Engine) compile(q *query.Query, unlimited bool) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Compiled{Resolved: r, Plan: p, Statement: stmt}, nil
+	c := &Compiled{Resolved: r, Plan: p, Statement: stmt}
+	if !unlimited {
+		e.useRollup(c)
+	}
+	return c, nil
 }
 
 // run executes a statement and reads all its rows.
@@ -159,5 +182,8 @@ func (e *Engine) run(ctx context.Context, sql string, args []any) ([][]any, erro
 }
 
 func renderTotal(c *Compiled, e *Engine) (*sqlgen.Statement, error) {
+	if c.Rollup != nil {
+		return sqlgen.RenderTotal(c.Rollup.Plan, c.Rollup.Dialect())
+	}
 	return sqlgen.RenderTotal(c.Plan, e.dialect)
 }

@@ -26,6 +26,9 @@ type Result struct {
 	External        bool            `json:"external"`
 	SlowQuery       bool            `json:"slowQuery"`
 	Total           *int64          `json:"total"`
+	// UsedPreAggregations names the rollup table the rows were read from; absent when they
+	// came from the source.
+	UsedPreAggregations map[string]UsedPreAggregation `json:"usedPreAggregations,omitempty"`
 	// Truncated is true when the row limit cut the result: Cube says nothing then.
 	Truncated bool `json:"truncated"`
 

@@ -1,0 +1,190 @@
+package preagg
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cubit-dev/cubit/internal/model"
+	"github.com/cubit-dev/cubit/internal/plan"
+)
+
+// Rollup is a `rollup` pre-aggregation of the model with its members bound: the cube it
+// belongs to, the measures, dimensions and segments it stores, and its time dimension at
+// its granularity. One Rollup is built once per time zone the store builds.
+type Rollup struct {
+	Cube *model.Cube
+	Def  *model.PreAggregation
+	// Measures, Dimensions and Segments are the members, in the order of the model.
+	Measures   []*model.Measure
+	Dimensions []*model.Dimension
+	Segments   []*model.Segment
+	// Time is the time dimension, nil for a rollup without one; Granularity is its
+	// granularity (built-in only: a custom granularity makes the rollup unusable).
+	Time        *model.Dimension
+	Granularity string
+	// Unusable says why Cubit will neither build nor serve this rollup; "" when usable.
+	Unusable string
+}
+
+// ID is the rollup's name as Cube writes it: "<cube>.<name>".
+func (r *Rollup) ID() string { return r.Cube.Name + "." + r.Def.Name }
+
+// Rollups binds the rollup pre-aggregations of m, in model order: cubes in the order of
+// their files, pre-aggregations in the order of their cube. Other types (original_sql,
+// rollup_join, rollup_lambda) are listed as unusable.
+func Rollups(m *model.Model) []*Rollup {
+	var out []*Rollup
+	for _, c := range m.Cubes {
+		if c.Kind != model.KindCube {
+			continue
+		}
+		for _, p := range c.PreAggregations {
+			out = append(out, bind(m, c, p))
+		}
+	}
+	return out
+}
+
+func bind(m *model.Model, c *model.Cube, p *model.PreAggregation) *Rollup {
+	r := &Rollup{Cube: c, Def: p, Granularity: p.Granularity}
+	why := func(format string, args ...any) *Rollup {
+		if r.Unusable == "" {
+			r.Unusable = fmt.Sprintf(format, args...)
+		}
+		return r
+	}
+	if p.Type != "rollup" {
+		return why("type %s is not supported yet", p.Type)
+	}
+	for _, ref := range p.Measures {
+		cube, mm := member(m, ref)
+		if cube != c || cube.Measure(mm) == nil {
+			return why("measure %s is not a measure of cube %s", ref, c.Name)
+		}
+		r.Measures = append(r.Measures, cube.Measure(mm))
+	}
+	for _, ref := range p.Dimensions {
+		cube, d := member(m, ref)
+		if cube != c || cube.Dimension(d) == nil {
+			return why("dimension %s is not a dimension of cube %s (rollups over joined cubes are not supported yet)", ref, c.Name)
+		}
+		r.Dimensions = append(r.Dimensions, cube.Dimension(d))
+	}
+	for _, ref := range p.Segments {
+		cube, s := member(m, ref)
+		if cube != c || cube.Segment(s) == nil {
+			return why("segment %s is not a segment of cube %s", ref, c.Name)
+		}
+		r.Segments = append(r.Segments, cube.Segment(s))
+	}
+	if p.TimeDimension != "" {
+		cube, d := member(m, p.TimeDimension)
+		if cube != c || cube.Dimension(d) == nil {
+			return why("time_dimension %s is not a dimension of cube %s", p.TimeDimension, c.Name)
+		}
+		r.Time = cube.Dimension(d)
+		if _, ok := granRank[p.Granularity]; !ok {
+			return why("granularity %s is not a built-in granularity", p.Granularity)
+		}
+	}
+	if len(r.Measures) == 0 && len(r.Dimensions) == 0 && r.Time == nil {
+		return why("it has no members")
+	}
+	for _, d := range r.Dimensions {
+		if d.SubQuery {
+			return why("dimension %s is a sub_query dimension", d.Name)
+		}
+	}
+	for _, mm := range r.Measures {
+		if mm.RollingWindow != nil || mm.Type == model.MeasureRunningTotal {
+			return why("measure %s has a rolling window", mm.Name)
+		}
+	}
+	if t := contextual(m, r); t != "" {
+		return why("%s", t)
+	}
+	return r
+}
+
+// member splits a pre-aggregation reference ("orders.status") into its cube and member.
+func member(m *model.Model, ref string) (*model.Cube, string) {
+	cube, name, ok := strings.Cut(ref, ".")
+	if !ok {
+		return nil, ""
+	}
+	return m.Cube(cube), name
+}
+
+// contextual says why the rows of the rollup depend on who asks, on the query's filters or
+// on other cubes: a SECURITY_CONTEXT or FILTER_PARAMS reference in the cube's SQL or in its
+// members', or a member that reads another cube. A rollup is built once for everybody, so
+// it would leak one tenant's rows to another or keep rows a FILTER_PARAMS would have
+// dropped; and the first slice builds no joins. "" when none applies.
+func contextual(m *model.Model, r *Rollup) string {
+	list := []*model.Template{r.Cube.SQL}
+	for _, d := range r.Dimensions {
+		list = append(list, dimensionTemplates(d)...)
+	}
+	if r.Time != nil {
+		list = append(list, dimensionTemplates(r.Time)...)
+	}
+	for _, mm := range r.Measures {
+		list = append(list, mm.SQL)
+		list = append(list, mm.Filters...)
+	}
+	for _, s := range r.Segments {
+		list = append(list, s.SQL)
+	}
+	for _, t := range list {
+		if t == nil {
+			continue
+		}
+		for _, p := range t.Parts {
+			switch p.Kind {
+			case model.PartSecurityContext:
+				return "cube " + r.Cube.Name + " reads SECURITY_CONTEXT"
+			case model.PartFilterParams:
+				return "cube " + r.Cube.Name + " reads FILTER_PARAMS"
+			case model.PartRef:
+				if target, _ := plan.ResolveRef(m, r.Cube, p); target != nil && target != r.Cube {
+					return "a member reads cube " + target.Name + " (rollups over joined cubes are not supported yet)"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// dimensionTemplates lists the SQL templates of a dimension.
+func dimensionTemplates(d *model.Dimension) []*model.Template {
+	out := []*model.Template{d.SQL, d.Latitude, d.Longitude}
+	if d.Case != nil {
+		for _, w := range d.Case.When {
+			out = append(out, w.SQL, w.Label.SQL)
+		}
+		out = append(out, d.Case.Else.SQL)
+	}
+	return out
+}
+
+// granRank orders the built-in granularities from finest to coarsest.
+var granRank = map[string]int{"second": 0, "minute": 1, "hour": 2, "day": 3, "week": 4, "month": 5, "quarter": 6, "year": 7}
+
+// RollsUp reports whether buckets of granularity fine group exactly into buckets of coarse:
+// year ⊃ quarter ⊃ month ⊃ day ⊃ hour ⊃ minute ⊃ second, and week ⊃ day; a week does not
+// roll up into a month, a quarter or a year (spec B.5).
+func RollsUp(fine, coarse string) bool {
+	f, okf := granRank[fine]
+	c, okc := granRank[coarse]
+	switch {
+	case !okf || !okc:
+		return false
+	case fine == coarse:
+		return true
+	case fine == "week":
+		return false
+	case coarse == "week":
+		return f <= granRank["day"]
+	}
+	return f < c
+}
