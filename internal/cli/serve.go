@@ -14,8 +14,10 @@ import (
 
 	"github.com/cubit-dev/cubit/internal/config"
 	"github.com/cubit-dev/cubit/internal/model"
+	"github.com/cubit-dev/cubit/internal/preagg"
 	"github.com/cubit-dev/cubit/internal/restapi"
 	"github.com/cubit-dev/cubit/internal/server"
+	"github.com/cubit-dev/cubit/internal/warehouse/duckdb"
 )
 
 func runServe(e *env, args []string) int {
@@ -124,6 +126,14 @@ func runServe(e *env, args []string) int {
 		},
 	}
 	opt.Node = n
+	// The local rollup store: an in-memory DuckDB beside the source, filled in the
+	// background with the model's rollup pre-aggregations.
+	rollupDB, err := duckdb.Open("", duckdb.Options{})
+	if err != nil {
+		return fail(e, err)
+	}
+	defer rollupDB.Close()
+	opt.Rollups = preagg.NewStore(rollupDB, cfg.RollupSchema)
 	srv, err = server.New(opt)
 	if err != nil {
 		return fail(e, err)

@@ -48,6 +48,12 @@ type Config struct {
 
 	Server   Server
 	Platform Platform
+	// RollupTimezones are the time zones rollup pre-aggregations are built in
+	// (CUBEJS_SCHEDULED_REFRESH_TIMEZONES, comma-separated; default UTC).
+	RollupTimezones []string
+	// RollupSchema is the schema of the rollup tables in the local rollup store
+	// (CUBEJS_PRE_AGGREGATIONS_SCHEMA, default prod_pre_aggregations).
+	RollupSchema string
 }
 
 // Platform holds the settings of the platform that cubit serve runs beside the default
@@ -157,6 +163,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.Platform, err = platformFromEnv(getenv); err != nil {
 		return c, err
+	}
+	c.RollupSchema = getenv("CUBEJS_PRE_AGGREGATIONS_SCHEMA")
+	for _, tz := range strings.Split(getenv("CUBEJS_SCHEDULED_REFRESH_TIMEZONES"), ",") {
+		if tz = strings.TrimSpace(tz); tz == "" {
+			continue
+		}
+		if _, err := time.LoadLocation(tz); err != nil {
+			return c, fmt.Errorf("CUBEJS_SCHEDULED_REFRESH_TIMEZONES: %q is not an IANA time zone", tz)
+		}
+		c.RollupTimezones = append(c.RollupTimezones, tz)
 	}
 	if c.DefaultLimit, err = intVar(getenv, "CUBEJS_DB_QUERY_DEFAULT_LIMIT", c.DefaultLimit); err != nil {
 		return c, err

@@ -105,6 +105,7 @@ func (a *API) Handler(base string) http.Handler {
 	route("GET "+v1+"/dry-run", "dry-run", ScopeData, a.dryRun)
 	route("POST "+v1+"/dry-run", "dry-run", ScopeData, a.dryRun)
 	route("POST "+v1+"/export", "export", ScopeData, a.export)
+	route("POST "+v1+"/pre-aggregations/jobs", "jobs", ScopeJobs, a.jobs)
 	route("DELETE "+v1+"/running-query/{id}", "running-query", ScopeData, a.cancelQuery)
 	catchAll := base + "/"
 	mux.Handle(catchAll, a.wrap("not-found", "", func(w http.ResponseWriter, r *http.Request, _ map[string]any) {

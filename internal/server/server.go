@@ -29,6 +29,7 @@ import (
 	"github.com/cubit-dev/cubit/internal/model"
 	"github.com/cubit-dev/cubit/internal/pgwire"
 	"github.com/cubit-dev/cubit/internal/platform"
+	"github.com/cubit-dev/cubit/internal/preagg"
 	"github.com/cubit-dev/cubit/internal/restapi"
 	"github.com/cubit-dev/cubit/internal/sqlapi"
 	"github.com/cubit-dev/cubit/internal/warehouse"
@@ -42,6 +43,9 @@ type Options struct {
 	LoadModel func() (*model.Model, error)
 	Warehouse warehouse.Warehouse
 	Dialect   dialect.Dialect
+	// Rollups, when set, is the local rollup store: the model's rollup pre-aggregations are
+	// built there in the background (while Serve runs) and answer the queries they match.
+	Rollups *preagg.Store
 	Auth      *restapi.Authenticator
 	Logger    *slog.Logger
 	// SQL serves the SQL API on Config.Server.SQLListen, with Config.Server's SQL user.
@@ -72,6 +76,13 @@ type Server struct {
 
 	deps   *deployments // nil without the platform
 	pgwire atomic.Pointer[pgwire.Server]
+
+	// rollups runs the current engine's rollup refresh under base, Serve's context.
+	rollups struct {
+		sync.Mutex
+		base context.Context
+		stop context.CancelFunc
+	}
 }
 
 // DisconnectSQL closes the live SQL sessions of username (its password was rotated). It
@@ -96,7 +107,27 @@ func (s *Server) engineConfig() engine.Config {
 		AllowUngroupedWithoutPrimaryKey: c.AllowUngroupedWithoutPrimaryKey,
 		Metrics:                         s.engines,
 		Cache:                           s.cache,
+		PreAggregations:                 s.opt.Rollups,
+		PreAggregationTimezones:         c.RollupTimezones,
 	}
+}
+
+// refreshRollups runs the background refresh of eng's rollups until the next reload or
+// the end of Serve; it does nothing before Serve or without a rollup store.
+func (s *Server) refreshRollups(eng *engine.Engine) {
+	s.rollups.Lock()
+	defer s.rollups.Unlock()
+	if s.rollups.stop != nil {
+		s.rollups.stop()
+		s.rollups.stop = nil
+	}
+	set := eng.PreAggregations()
+	if s.rollups.base == nil || set == nil {
+		return
+	}
+	ctx, stop := context.WithCancel(s.rollups.base)
+	s.rollups.stop = stop
+	go set.Run(ctx)
 }
 
 // New compiles the model and prepares the server; Serve starts it.
@@ -143,7 +174,9 @@ func (s *Server) Reload() error {
 		s.opt.Logger.Error("reload failed; the previous model keeps serving", "err", err)
 		return err
 	}
-	s.current.Store(engine.New(m, s.opt.Dialect, s.opt.Warehouse, s.engineConfig()))
+	eng := engine.New(m, s.opt.Dialect, s.opt.Warehouse, s.engineConfig())
+	s.current.Store(eng)
+	s.refreshRollups(eng)
 	s.reloads.Inc()
 	s.opt.Logger.Info("model reloaded", "cubes", len(m.Cubes))
 	return nil
@@ -286,6 +319,19 @@ func (s *Server) Serve(ctx context.Context) error {
 			mgr.Run(runCtx)
 		}()
 	}
+	s.rollups.Lock()
+	s.rollups.base = ctx
+	s.rollups.Unlock()
+	s.refreshRollups(s.Engine())
+	defer func() {
+		s.rollups.Lock()
+		defer s.rollups.Unlock()
+		s.rollups.base = nil
+		if s.rollups.stop != nil {
+			s.rollups.stop()
+			s.rollups.stop = nil
+		}
+	}()
 	if s.opt.Ready != nil {
 		s.opt.Ready(ln.Addr(), sqlAddr)
 	}
