@@ -46,8 +46,8 @@ type Options struct {
 	// Rollups, when set, is the local rollup store: the model's rollup pre-aggregations are
 	// built there in the background (while Serve runs) and answer the queries they match.
 	Rollups *preagg.Store
-	Auth      *restapi.Authenticator
-	Logger    *slog.Logger
+	Auth    *restapi.Authenticator
+	Logger  *slog.Logger
 	// SQL serves the SQL API on Config.Server.SQLListen, with Config.Server's SQL user.
 	SQL bool
 	// Ready, when set, receives the bound addresses once the listeners accept connections
