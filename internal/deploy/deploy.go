@@ -24,6 +24,9 @@ type Options struct {
 	Engine engine.Config
 	// Logger receives the opening and closing of data sources; nil discards.
 	Logger *slog.Logger
+	// RollupSchema is the schema of rollup tables in each data source's local rollup store
+	// ("" is preagg's default); the zones are Engine.PreAggregationTimezones.
+	RollupSchema string
 	// Demo, when set, is the warehouse of {"demo": true} environments: the demo shop that
 	// the default deployment already holds, shared instead of loaded a second time. The
 	// Runtime never closes it.
@@ -80,12 +83,36 @@ func (r *Runtime) build(ctx context.Context, fsys fs.FS, version string, env sto
 	if err != nil {
 		return nil, inEnvironment(env.Name, err)
 	}
-	return &Instance{
-		eng:     engine.New(m, src.dialect, e.w, r.engineConfig(e)),
+	cfg := r.engineConfig(e)
+	if hasRollups(m) {
+		if cfg.PreAggregations, err = e.rollupStore(r.opt.RollupSchema); err != nil {
+			_ = r.pool.release(e)
+			return nil, errs.Wrap(errs.KindInternal, err, "opening the rollup store")
+		}
+	}
+	inst := &Instance{
+		eng:     engine.New(m, src.dialect, e.w, cfg),
 		version: version,
 		pool:    r.pool,
 		entry:   e,
-	}, nil
+	}
+	if set := inst.eng.PreAggregations(); set != nil {
+		// The rollups refresh in the background while this version serves.
+		ctx, stop := context.WithCancel(context.Background())
+		inst.stopRollups = stop
+		go set.Run(ctx)
+	}
+	return inst, nil
+}
+
+// hasRollups reports whether a cube of m declares pre-aggregations.
+func hasRollups(m *model.Model) bool {
+	for _, c := range m.Cubes {
+		if len(c.PreAggregations) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // engineConfig is Options.Engine with the result cache of e's warehouse, unless the
@@ -132,6 +159,8 @@ type Instance struct {
 	pool    *pool
 	entry   *entry
 
+	stopRollups context.CancelFunc // ends the rollups' background refresh; nil without rollups
+
 	closeOnce sync.Once
 	closeErr  error
 	closed    atomic.Bool
@@ -159,6 +188,9 @@ func (i *Instance) Ping(ctx context.Context) error {
 func (i *Instance) Close() error {
 	i.closeOnce.Do(func() {
 		i.closed.Store(true)
+		if i.stopRollups != nil {
+			i.stopRollups()
+		}
 		i.closeErr = i.pool.release(i.entry)
 	})
 	return i.closeErr

@@ -475,3 +475,46 @@ func TestRestartKeepsCache(t *testing.T) {
 		t.Fatalf("the new version recomputed the result: lastRefreshTime %s then %s, %d cached", first.LastRefreshTime, second.LastRefreshTime, next.entry.cache.Len())
 	}
 }
+
+// TestRollupsOnDeployment checks that an instance builds its model's rollups in the data
+// source's rollup store in the background and answers a query they match from them, with
+// the numbers hand-written SQL gives.
+func TestRollupsOnDeployment(t *testing.T) {
+	r := newRuntime(t)
+	inst := build(t, r, demoModel(t), "v1", demoEnv, nil)
+	defer inst.Close()
+	set := inst.Engine().PreAggregations()
+	if set == nil {
+		t.Fatal("the demo model's rollups are not set up")
+	}
+	deadline := time.Now().Add(time.Minute)
+	for built := false; !built; {
+		for _, j := range set.Jobs() {
+			built = built || j.Status == "built"
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no rollup built within a minute: %+v", set.Jobs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	q, err := query.Decode([]byte(`{"measures": ["orders.count"], "dimensions": ["orders.status"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := inst.Engine().Query(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.UsedPreAggregations) != 1 {
+		t.Fatalf("the query was not answered from the rollup: %+v", res.UsedPreAggregations)
+	}
+	got := map[string]string{}
+	for _, row := range res.Rows() {
+		status, _ := row.Get("orders.status")
+		count, _ := row.Get("orders.count")
+		got[fmt.Sprint(status)] = fmt.Sprint(count)
+	}
+	if want := sqlCountByStatus(t, inst.warehouse()); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("from the rollup %v, hand-written SQL %v", got, want)
+	}
+}

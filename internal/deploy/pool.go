@@ -9,7 +9,9 @@ import (
 
 	"github.com/cubit-dev/cubit/internal/engine"
 	"github.com/cubit-dev/cubit/internal/errs"
+	"github.com/cubit-dev/cubit/internal/preagg"
 	"github.com/cubit-dev/cubit/internal/warehouse"
+	"github.com/cubit-dev/cubit/internal/warehouse/duckdb"
 )
 
 // errClosed is returned by a Build that comes after Runtime.Close.
@@ -41,6 +43,14 @@ type entry struct {
 	// deployments with the same cubes share results. One cache never spans two sources:
 	// its keys do not name the warehouse.
 	cache *engine.Cache
+	// rollups is the local rollup store of the instances on this warehouse, opened when
+	// the first model with rollup pre-aggregations is built on it.
+	rollups struct {
+		once  sync.Once
+		db    *duckdb.DB
+		store *preagg.Store
+		err   error
+	}
 
 	// Guarded by pool.mu.
 	refs   int  // callers waiting for the open, and leases handed out
@@ -145,6 +155,9 @@ func (p *pool) forget(e *entry) {
 }
 
 func (p *pool) closeWarehouse(e *entry, w warehouse.Warehouse) error {
+	if e.rollups.db != nil {
+		_ = e.rollups.db.Close()
+	}
 	err := w.Close()
 	if err != nil {
 		p.log.Error("closing data source", "source", e.desc, "err", err)
@@ -182,4 +195,15 @@ func (p *pool) size() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.entries)
+}
+
+// rollupStore returns e's local rollup store (an in-memory DuckDB), opening it on first use.
+func (e *entry) rollupStore(schema string) (*preagg.Store, error) {
+	e.rollups.once.Do(func() {
+		e.rollups.db, e.rollups.err = duckdb.Open("", duckdb.Options{})
+		if e.rollups.err == nil {
+			e.rollups.store = preagg.NewStore(e.rollups.db, schema)
+		}
+	})
+	return e.rollups.store, e.rollups.err
 }

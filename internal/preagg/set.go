@@ -281,6 +281,10 @@ func (s *Set) refresh(ctx context.Context, r *Rollup, tz string, force bool) err
 	s.mu.Lock()
 	s.checked[id] = s.nextCheck(r)
 	s.mu.Unlock()
+	// Sets of several engines share a store (the versions of a deployment, deployments of
+	// one data source): one builds a table at a time, and the others find it built.
+	unlock := s.store.lock(key)
+	defer unlock()
 	if cur := s.store.Current(key); !force && cur != nil && cur.RefreshKey == value {
 		return nil
 	}

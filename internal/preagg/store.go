@@ -31,6 +31,8 @@ type Store struct {
 	current map[string]*Table // by rollup key (see Set.key)
 	retired map[string]*Table // the previous table of each key, dropped at the next swap
 	seq     int
+	// building serialises the builds of one key across the Sets that share the store.
+	building map[string]*sync.Mutex
 	// models memoises the model over each table (by table name) that serving plans on.
 	models sync.Map
 }
@@ -41,7 +43,21 @@ func NewStore(wh warehouse.Warehouse, schema string) *Store {
 	if schema == "" {
 		schema = DefaultSchema
 	}
-	return &Store{wh: wh, schema: schema, current: map[string]*Table{}, retired: map[string]*Table{}}
+	return &Store{wh: wh, schema: schema, current: map[string]*Table{}, retired: map[string]*Table{},
+		building: map[string]*sync.Mutex{}}
+}
+
+// lock takes the build lock of a rollup key and returns its release.
+func (s *Store) lock(key string) func() {
+	s.mu.Lock()
+	m := s.building[key]
+	if m == nil {
+		m = &sync.Mutex{}
+		s.building[key] = m
+	}
+	s.mu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 // Warehouse returns the DuckDB database of the store.

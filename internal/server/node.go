@@ -108,8 +108,9 @@ func newNode(ctx context.Context, st *store.Store, cfg config.Config, logger *sl
 		return nil, err
 	}
 	metrics := engine.NewMetrics(nil)
-	dopt := deploy.Options{Logger: logger, Engine: engine.Config{
+	dopt := deploy.Options{Logger: logger, RollupSchema: cfg.RollupSchema, Engine: engine.Config{
 		Metrics:                         metrics,
+		PreAggregationTimezones:         cfg.RollupTimezones,
 		DefaultLimit:                    cfg.DefaultLimit,
 		MaxLimit:                        cfg.MaxLimit,
 		DefaultTimezone:                 cfg.DefaultTimezone,
