@@ -257,7 +257,8 @@ describe('the web UI against cubit serve', { skip: missing.length ? 'prerequisit
       return n;
     });
     assert.ok(painted > 1000, `the chart drew ${painted} pixels`);
-    assert.match(await page.locator('pre.sql').innerText(), /FROM orders/);
+    // From the source table, or from the demo model's rollup once it is built.
+    assert.match(await page.locator('pre.sql').innerText(), /FROM (orders|prod_pre_aggregations\.orders_revenue_by_status_daily_)/);
     assert.deepEqual(JSON.parse(await page.locator('pre.json').innerText()), { measures: ['orders.count'], dimensions: ['orders.status'], limit: 100 });
     const asJson = await copied(page.locator('form[aria-label="Query"]'), 'Copy as JSON');
     assert.deepEqual(JSON.parse(asJson), { measures: ['orders.count'], dimensions: ['orders.status'], limit: 100 });
