@@ -578,7 +578,8 @@ func TestCacheCancel(t *testing.T) {
 	q, _ := query.Decode([]byte(usersCount))
 	errc := make(chan error)
 	go func() { _, err := e.Query(ctx, q); errc <- err }()
-	for f.cache.Waiting() < 1 {
+	// Cancel once the statement is held in the warehouse, not before it gets there.
+	for n, _ := f.wh.counts(); n < 1 || f.cache.Waiting() < 1; n, _ = f.wh.counts() {
 		runtime.Gosched()
 	}
 	cancel()
