@@ -237,6 +237,7 @@ func (g fields) preAggregation(cube, name string) *PreAggregation {
 		Rollups:                 memberRefs(cube, g.strs("rollups")),
 		ScheduledRefresh:        g.boolPtr("scheduled_refresh"),
 		AllowNonStrictDateRange: g.boolean("allow_non_strict_date_range_match", false),
+		UseOriginalSQL:          g.boolean("use_original_sql_pre_aggregations", false),
 		Pos:                     g.pos,
 	}
 	if p.Type == "" {

@@ -264,7 +264,10 @@ type PreAggregation struct {
 	Rollups                 []string
 	ScheduledRefresh        *bool
 	AllowNonStrictDateRange bool
-	Pos                     Pos
+	// UseOriginalSQL (use_original_sql_pre_aggregations) builds a rollup from the copy of
+	// its cube's SQL that an original_sql pre-aggregation of the cube holds.
+	UseOriginalSQL bool
+	Pos            Pos
 }
 
 // Index is an index of a rollup table.

@@ -3,10 +3,12 @@ package preagg
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cubit-dev/cubit/internal/dialect"
 	"github.com/cubit-dev/cubit/internal/errs"
 	"github.com/cubit-dev/cubit/internal/model"
 	"github.com/cubit-dev/cubit/internal/plan"
@@ -27,15 +29,65 @@ type partition struct {
 	null     bool
 }
 
-// compileSource takes a query through the compiler stages for the source, without a row
-// limit: the rows of a rollup are all its groups.
-func (s *Set) compileSource(q *query.Query) (*plan.Plan, *sqlgen.Statement, error) {
+// reader is where a rollup's build reads its rows: the source, or the copy an original_sql
+// pre-aggregation holds in the store, with the model and dialect that compile for it.
+type reader struct {
+	model   *model.Model
+	dialect dialect.Dialect
+	wh      warehouse.Warehouse
+}
+
+// reader returns where r builds from in tz: the source, unless r uses its cube's
+// original_sql copy (built first if it is not yet). The copy is read with the model's member
+// SQL, written for the source, so it is used only when the source speaks the store's
+// dialect; otherwise r builds from the source, whose rows the copy holds anyway.
+func (s *Set) reader(ctx context.Context, r *Rollup, tz string) (reader, error) {
+	src := reader{model: s.model, dialect: s.dialect, wh: s.source}
+	if r.Original == nil || s.dialect.Name() != storeDialect.Name() {
+		return src, nil
+	}
+	orig := s.store.Current(s.key(r.Original, tz))
+	if orig == nil {
+		if err := s.refresh(ctx, r.Original, tz, false); err != nil {
+			return src, err
+		}
+		if orig = s.store.Current(s.key(r.Original, tz)); orig == nil {
+			return src, errs.Wrap(errs.KindInternal, nil, "%s was not built", r.Original.ID())
+		}
+	}
+	return reader{model: overTable(r.Cube, orig.Name), dialect: storeDialect, wh: s.store.wh}, nil
+}
+
+// overTable is a model of cube c alone, reading table instead of its SQL: copies of its
+// members (model.New points members at their cube), without its joins, which a buildable
+// rollup never uses.
+func overTable(c *model.Cube, table string) *model.Model {
+	cc := *c
+	cc.SQL, cc.SQLTable, cc.Joins, cc.PreAggregations = nil, table, nil, nil
+	cc.Measures = copies(c.Measures)
+	cc.Dimensions = copies(c.Dimensions)
+	cc.Segments = copies(c.Segments)
+	return model.New([]*model.Cube{&cc})
+}
+
+func copies[T any](list []*T) []*T {
+	out := make([]*T, len(list))
+	for i, x := range list {
+		y := *x
+		out[i] = &y
+	}
+	return out
+}
+
+// compile takes a query through the compiler stages for the reader, without a row limit:
+// the rows of a rollup are all its groups.
+func (s *Set) compile(rd reader, q *query.Query) (*plan.Plan, *sqlgen.Statement, error) {
 	n, err := query.Normalize(q, query.Options{Now: s.opt.Now(), DefaultTimezone: "UTC", Locations: s.opt.Locations})
 	if err != nil {
 		return nil, nil, err
 	}
 	n.Limit = 0
-	r, err := query.Resolve(n, s.model)
+	r, err := query.Resolve(n, rd.model)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -43,7 +95,7 @@ func (s *Set) compileSource(q *query.Query) (*plan.Plan, *sqlgen.Statement, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	stmt, err := sqlgen.Render(p, s.dialect)
+	stmt, err := sqlgen.Render(p, rd.dialect)
 	return p, stmt, err
 }
 
@@ -76,10 +128,12 @@ func buildQuery(r *Rollup, tz string, part partition) *query.Query {
 	return q
 }
 
-// columns are the columns of a rollup table, in the order of the build query's output
+// tableColumns are the columns of a rollup table, in the order of the build query's output
 // (dimensions, time bucket, measures), then the partition; types come from the first
 // non-null value seen, else from the member's type.
-func tableColumns(r *Rollup, p *plan.Plan, rows [][]any) []column {
+// An incremental build passes the columns of the table it copies from (prev): a column whose
+// rebuilt values are all null keeps its type there.
+func tableColumns(p *plan.Plan, rows [][]any, prev []column) []column {
 	cols := make([]column, 0, len(p.Columns)+1)
 	for i, c := range p.Columns {
 		typ := ""
@@ -87,6 +141,9 @@ func tableColumns(r *Rollup, p *plan.Plan, rows [][]any) []column {
 			if t := valueType(row[i]); t != "" && (typ == "" || wider(t, typ)) {
 				typ = t
 			}
+		}
+		if typ == "" && len(prev) == len(p.Columns)+1 {
+			typ = prev[i].typ
 		}
 		if typ == "" {
 			typ = memberType(c)
@@ -166,10 +223,17 @@ func (s *Set) Build(ctx context.Context, r *Rollup, tz string) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.build(ctx, r, tz, refresh)
+	return s.build(ctx, r, tz, refresh, nil)
 }
 
-func (s *Set) build(ctx context.Context, r *Rollup, tz string, refresh string) (*Table, error) {
+// errRetype says an incremental build cannot copy the kept partitions: the rebuilt rows
+// need other column types than the table they would be copied from has.
+var errRetype = errs.Wrap(errs.KindInternal, nil, "rebuilt partitions change the column types")
+
+// build builds r in tz into a new table and swaps it in. With prev, the table serving r now,
+// the build is incremental (refresh_key.incremental): it copies from prev the partitions
+// that stay (see keep) and runs on the source only the others.
+func (s *Set) build(ctx context.Context, r *Rollup, tz string, refresh string, prev *Table) (*Table, error) {
 	started := s.opt.Now()
 	loc, err := s.opt.Locations(tz)
 	if err != nil {
@@ -178,24 +242,40 @@ func (s *Set) build(ctx context.Context, r *Rollup, tz string, refresh string) (
 	if err := s.store.init(ctx); err != nil {
 		return nil, err
 	}
-	parts, cov, err := s.partitions(ctx, r, tz, loc)
+	if r.Def.Type == "original_sql" {
+		return s.buildOriginal(ctx, r, tz, refresh, started)
+	}
+	rd, err := s.reader(ctx, r, tz)
+	if err != nil {
+		return nil, errs.Wrap(errs.KindOf(err), err, "pre-aggregation %s: its original_sql", r.ID())
+	}
+	parts, cov, err := s.partitions(ctx, rd, r, tz, loc)
 	if err != nil {
 		return nil, errs.Wrap(errs.KindOf(err), err, "pre-aggregation %s: build range", r.ID())
 	}
 	key := s.key(r, tz)
 	t := &Table{Name: s.store.newName(r.Cube.Name, r.Def.Name, key), Coverage: cov, RefreshKey: refresh, BuiltAt: started}
+	kept := keep(r, parts, prev, wall(started, loc))
+	var prevCols []column
+	if len(kept) > 0 {
+		prevCols = prev.columns
+	}
 	var cols []column
 	created := false
 	for _, part := range parts {
+		if kept[part.id] {
+			t.Partitions = append(t.Partitions, part.id)
+			continue
+		}
 		q := buildQuery(r, tz, part)
 		if q == nil {
 			continue
 		}
-		p, stmt, err := s.compileSource(q)
+		p, stmt, err := s.compile(rd, q)
 		if err != nil {
 			return nil, errs.Wrap(errs.KindOf(err), err, "pre-aggregation %s: compiling its query", r.ID())
 		}
-		rs, err := s.source.Query(ctx, stmt.SQL, stmt.Args)
+		rs, err := rd.wh.Query(ctx, stmt.SQL, stmt.Args)
 		if err != nil {
 			return nil, errs.Wrap(errs.KindOf(err), err, "pre-aggregation %s: partition %s", r.ID(), part.id)
 		}
@@ -216,7 +296,10 @@ func (s *Set) build(ctx context.Context, r *Rollup, tz string, refresh string) (
 			rows[i] = append(out, part.id)
 		}
 		if !created && (len(rows) > 0 || part.id == parts[len(parts)-1].id) {
-			cols = tableColumns(r, p, rows)
+			cols = tableColumns(p, rows, prevCols)
+			if prevCols != nil && !slices.Equal(cols, prevCols) {
+				return nil, errRetype
+			}
 			if err := s.store.createTable(ctx, t.Name, cols); err != nil {
 				return nil, errs.Wrap(errs.KindOf(err), err, "pre-aggregation %s: creating %s", r.ID(), t.Name)
 			}
@@ -230,8 +313,25 @@ func (s *Set) build(ctx context.Context, r *Rollup, tz string, refresh string) (
 		t.Partitions = append(t.Partitions, part.id)
 		t.Rows += int64(len(rows))
 	}
+	if !created && prevCols != nil {
+		// Every partition is kept (a build range that ended before the update window).
+		cols = prevCols
+		if err := s.store.createTable(ctx, t.Name, cols); err != nil {
+			return nil, errs.Wrap(errs.KindOf(err), err, "pre-aggregation %s: creating %s", r.ID(), t.Name)
+		}
+		created = true
+	}
 	if !created {
 		return nil, errs.Wrap(errs.KindInternal, nil, "pre-aggregation %s has no partition to build", r.ID())
+	}
+	t.columns = cols
+	if len(kept) > 0 {
+		n, err := s.store.copyPartitions(ctx, prev.Name, t.Name, kept)
+		if err != nil {
+			return nil, errs.Wrap(errs.KindOf(err), err, "pre-aggregation %s: copying the kept partitions", r.ID())
+		}
+		t.Rows += n
+		t.Kept = len(kept)
 	}
 	for i, ix := range r.Def.Indexes {
 		var names []string
@@ -241,6 +341,110 @@ func (s *Set) build(ctx context.Context, r *Rollup, tz string, refresh string) (
 		name := quote(fmt.Sprintf("%s_ix%d", t.Name[strings.LastIndexByte(t.Name, '.')+1:], i))
 		if err := s.store.exec(ctx, "CREATE INDEX "+name+" ON "+t.Name+" ("+strings.Join(names, ", ")+")"); err != nil {
 			return nil, errs.Wrap(errs.KindOf(err), err, "pre-aggregation %s: index %s", r.ID(), ix.Name)
+		}
+	}
+	s.store.swap(ctx, key, t)
+	return t, nil
+}
+
+// keep lists the partitions an incremental build copies from prev instead of running on the
+// source, as Cube's refresh_key.incremental does: those prev holds whose range ends before
+// the update window [now - update_window, now] (now the wall clock of the build's zone;
+// without update_window, the window is now alone, so the partition holding now and later
+// ones are rebuilt). Partitions prev lacks (new at the end of the build range) are built;
+// the rows without a time are always rebuilt, since a row can gain or lose its time at any
+// date. Nil when the build is not incremental.
+func keep(r *Rollup, parts []partition, prev *Table, now time.Time) map[string]bool {
+	k := r.Def.RefreshKey
+	if prev == nil || prev.columns == nil || k == nil || !k.Incremental {
+		return nil
+	}
+	start, ok := back(now, k.UpdateWindow)
+	if !ok {
+		return nil
+	}
+	had := map[string]bool{}
+	for _, id := range prev.Partitions {
+		had[id] = true
+	}
+	out := map[string]bool{}
+	for _, p := range parts {
+		if had[p.id] && !p.null && !p.from.IsZero() && !p.to.After(start) {
+			out[p.id] = true
+		}
+	}
+	return out
+}
+
+// back is wall clock t minus an interval like "7 day" or "1 month 2 days": days and longer
+// units count on the calendar (AddDate), shorter ones as durations; "" is t itself.
+func back(t time.Time, interval string) (time.Time, bool) {
+	f := strings.Fields(interval)
+	if len(f)%2 != 0 {
+		return t, false
+	}
+	for i := 0; i < len(f); i += 2 {
+		n, err := strconv.Atoi(f[i])
+		if err != nil || n < 0 {
+			return t, false
+		}
+		switch strings.TrimSuffix(strings.ToLower(f[i+1]), "s") {
+		case "second":
+			t = t.Add(-time.Duration(n) * time.Second)
+		case "minute":
+			t = t.Add(-time.Duration(n) * time.Minute)
+		case "hour":
+			t = t.Add(-time.Duration(n) * time.Hour)
+		case "day":
+			t = t.AddDate(0, 0, -n)
+		case "week":
+			t = t.AddDate(0, 0, -7*n)
+		case "month":
+			t = t.AddDate(0, -n, 0)
+		case "quarter":
+			t = t.AddDate(0, -3*n, 0)
+		case "year":
+			t = t.AddDate(-n, 0, 0)
+		default:
+			return t, false
+		}
+	}
+	return t, true
+}
+
+// buildOriginal copies the rows of an original_sql pre-aggregation's cube SQL from the source
+// into a new table of the store, with the source's column names, and swaps it in.
+func (s *Set) buildOriginal(ctx context.Context, r *Rollup, tz, refresh string, started time.Time) (*Table, error) {
+	rs, err := s.source.Query(ctx, originalSQL(r.Cube), nil)
+	if err != nil {
+		return nil, errs.Wrap(errs.KindOf(err), err, "pre-aggregation %s: reading the cube's sql", r.ID())
+	}
+	names, rows, err := warehouse.Collect(rs)
+	if err != nil {
+		return nil, errs.Wrap(errs.KindOf(err), err, "pre-aggregation %s: reading the cube's sql", r.ID())
+	}
+	cols := make([]column, len(names))
+	for i, name := range names {
+		typ := ""
+		for _, row := range rows {
+			if t := valueType(row[i]); t != "" && (typ == "" || wider(t, typ)) {
+				typ = t
+			}
+		}
+		if typ == "" {
+			typ = "VARCHAR" // only nulls: any type holds them
+		}
+		cols[i] = column{name: name, typ: typ}
+	}
+	key := s.key(r, tz)
+	t := &Table{Name: s.store.newName(r.Cube.Name, r.Def.Name, key), Coverage: Coverage{Timezone: tz},
+		RefreshKey: refresh, BuiltAt: started, Partitions: []string{""}, Rows: int64(len(rows)), columns: cols}
+	if err := s.store.createTable(ctx, t.Name, cols); err != nil {
+		return nil, errs.Wrap(errs.KindOf(err), err, "pre-aggregation %s: creating %s", r.ID(), t.Name)
+	}
+	if len(rows) > 0 {
+		if err := s.store.insert(ctx, t.Name, cols, rows); err != nil {
+			return nil, errs.Wrap(errs.KindOf(err), err, "pre-aggregation %s: loading its rows", r.ID())
 		}
 	}
 	s.store.swap(ctx, key, t)
@@ -263,7 +467,7 @@ func instant(v any, loc *time.Location) any {
 // partitioned rollup is one partition per period of the build range (by default from the
 // first to the last time in the source), plus, without a build range, the rows whose time
 // is null.
-func (s *Set) partitions(ctx context.Context, r *Rollup, tz string, loc *time.Location) ([]partition, Coverage, error) {
+func (s *Set) partitions(ctx context.Context, rd reader, r *Rollup, tz string, loc *time.Location) ([]partition, Coverage, error) {
 	cov := Coverage{Timezone: tz}
 	explicit := r.Def.BuildRangeStart != nil || r.Def.BuildRangeEnd != nil
 	pg := r.Def.PartitionGranularity
@@ -282,7 +486,7 @@ func (s *Set) partitions(ctx context.Context, r *Rollup, tz string, loc *time.Lo
 	} else {
 		var ok bool
 		var err error
-		if start, end, ok, err = s.dataRange(ctx, r, tz); err != nil {
+		if start, end, ok, err = s.dataRange(ctx, rd, r, tz); err != nil {
 			return nil, cov, err
 		} else if !ok {
 			return []partition{{id: ""}}, cov, nil
@@ -360,7 +564,7 @@ func wall(t time.Time, loc *time.Location) time.Time {
 // dataRange is the first and last bucket of the rollup's time dimension at its partition
 // granularity, as local wall clocks, read through the compiler like any query; ok is false
 // when the time dimension has no value.
-func (s *Set) dataRange(ctx context.Context, r *Rollup, tz string) (first, last time.Time, ok bool, err error) {
+func (s *Set) dataRange(ctx context.Context, rd reader, r *Rollup, tz string) (first, last time.Time, ok bool, err error) {
 	name := r.Cube.Name + "." + r.Time.Name
 	one := 1
 	bound := func(desc bool) (time.Time, bool, error) {
@@ -372,7 +576,7 @@ func (s *Set) dataRange(ctx context.Context, r *Rollup, tz string) (first, last 
 		if err != nil {
 			return time.Time{}, false, err
 		}
-		res, err := query.Resolve(n, s.model)
+		res, err := query.Resolve(n, rd.model)
 		if err != nil {
 			return time.Time{}, false, err
 		}
@@ -380,11 +584,11 @@ func (s *Set) dataRange(ctx context.Context, r *Rollup, tz string) (first, last 
 		if err != nil {
 			return time.Time{}, false, err
 		}
-		stmt, err := sqlgen.Render(p, s.dialect)
+		stmt, err := sqlgen.Render(p, rd.dialect)
 		if err != nil {
 			return time.Time{}, false, err
 		}
-		rows, err := s.source.Query(ctx, stmt.SQL, stmt.Args)
+		rows, err := rd.wh.Query(ctx, stmt.SQL, stmt.Args)
 		if err != nil {
 			return time.Time{}, false, err
 		}

@@ -50,6 +50,9 @@ func Match(q *query.Resolved, r *Rollup, cov Coverage) string {
 	if r.Unusable != "" {
 		return "rollup unusable: " + r.Unusable
 	}
+	if r.Def.Type != "rollup" {
+		return "a " + r.Def.Type + " pre-aggregation answers no query"
+	}
 	if q.Ungrouped {
 		return "ungrouped query"
 	}

@@ -22,6 +22,9 @@ type Rollup struct {
 	// granularity (built-in only: a custom granularity makes the rollup unusable).
 	Time        *model.Dimension
 	Granularity string
+	// Original is the original_sql pre-aggregation of the cube that the rollup builds from
+	// (use_original_sql_pre_aggregations), nil when it builds from the source.
+	Original *Rollup
 	// Unusable says why Cubit will neither build nor serve this rollup; "" when usable.
 	Unusable string
 }
@@ -31,18 +34,61 @@ func (r *Rollup) ID() string { return r.Cube.Name + "." + r.Def.Name }
 
 // Rollups binds the rollup pre-aggregations of m, in model order: cubes in the order of
 // their files, pre-aggregations in the order of their cube. Other types (original_sql,
-// rollup_join, rollup_lambda) are listed as unusable.
+// rollup_join, rollup_lambda) are listed as unusable, except original_sql, which is built
+// (a copy of its cube's SQL) but answers no query itself.
 func Rollups(m *model.Model) []*Rollup {
 	var out []*Rollup
 	for _, c := range m.Cubes {
 		if c.Kind != model.KindCube {
 			continue
 		}
+		var original *Rollup
+		start := len(out)
 		for _, p := range c.PreAggregations {
-			out = append(out, bind(m, c, p))
+			r := bind(m, c, p)
+			if p.Type == "original_sql" && r.Unusable == "" && original == nil {
+				original = r
+			}
+			out = append(out, r)
+		}
+		for _, r := range out[start:] {
+			if r.Def.Type == "rollup" && r.Def.UseOriginalSQL {
+				r.Original = original // as in Cube, none means the source
+			}
 		}
 	}
 	return out
+}
+
+// bindOriginal checks an original_sql pre-aggregation: Cubit copies its cube's SQL as
+// written, so the SQL may not depend on the request nor reference members.
+func bindOriginal(c *model.Cube, p *model.PreAggregation, r *Rollup) *Rollup {
+	switch {
+	case p.PartitionGranularity != "":
+		r.Unusable = "a partitioned original_sql is not supported yet"
+	case c.SQLTable == "" && c.SQL == nil:
+		r.Unusable = "cube " + c.Name + " has no sql"
+	case c.SQLTable == "":
+		for _, part := range c.SQL.Parts {
+			if part.Kind != model.PartText {
+				r.Unusable = "cube " + c.Name + "'s sql has references: original_sql copies plain SQL only"
+				break
+			}
+		}
+	}
+	return r
+}
+
+// originalSQL is the query whose rows an original_sql pre-aggregation copies.
+func originalSQL(c *model.Cube) string {
+	if c.SQLTable != "" {
+		return "SELECT * FROM " + c.SQLTable
+	}
+	var sb strings.Builder
+	for _, part := range c.SQL.Parts {
+		sb.WriteString(part.Text)
+	}
+	return "SELECT * FROM (" + sb.String() + ") AS " + quote(c.Name)
 }
 
 func bind(m *model.Model, c *model.Cube, p *model.PreAggregation) *Rollup {
@@ -53,7 +99,11 @@ func bind(m *model.Model, c *model.Cube, p *model.PreAggregation) *Rollup {
 		}
 		return r
 	}
-	if p.Type != "rollup" {
+	switch p.Type {
+	case "rollup":
+	case "original_sql":
+		return bindOriginal(c, p, r)
+	default:
 		return why("type %s is not supported yet", p.Type)
 	}
 	for _, ref := range p.Measures {

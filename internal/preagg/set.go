@@ -2,6 +2,7 @@ package preagg
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -136,11 +137,13 @@ type Job struct {
 	Status         JobStatus `json:"status"`
 	Table          string    `json:"table,omitempty"`
 	Partitions     int       `json:"partitions,omitempty"`
-	Rows           int64     `json:"rows,omitempty"`
-	RefreshKey     string    `json:"refreshKey,omitempty"`
-	LastBuiltAt    time.Time `json:"lastBuiltAt,omitzero"`
-	Duration       string    `json:"duration,omitempty"`
-	Error          string    `json:"error,omitempty"`
+	// Kept is how many of the partitions the last (incremental) build copied unchanged.
+	Kept        int       `json:"keptPartitions,omitempty"`
+	Rows        int64     `json:"rows,omitempty"`
+	RefreshKey  string    `json:"refreshKey,omitempty"`
+	LastBuiltAt time.Time `json:"lastBuiltAt,omitzero"`
+	Duration    string    `json:"duration,omitempty"`
+	Error       string    `json:"error,omitempty"`
 	// forced asks the background loop to rebuild at its next turn.
 	forced bool
 }
@@ -292,7 +295,16 @@ func (s *Set) refresh(ctx context.Context, r *Rollup, tz string, force bool) err
 	j.Status, j.forced = JobBuilding, false
 	s.mu.Unlock()
 	start := time.Now()
-	t, err := s.build(ctx, r, tz, value)
+	// A refresh that the key asked for is incremental when the key says so; a forced one
+	// (Trigger, BuildAll) rebuilds every partition.
+	var prev *Table
+	if !force {
+		prev = s.store.Current(key)
+	}
+	t, err := s.build(ctx, r, tz, value, prev)
+	if errors.Is(err, errRetype) {
+		t, err = s.build(ctx, r, tz, value, nil)
+	}
 	s.finish(r, tz, t, time.Since(start), err)
 	return err
 }
@@ -307,10 +319,10 @@ func (s *Set) finish(r *Rollup, tz string, t *Table, took time.Duration, err err
 		return
 	}
 	j.Status, j.Error = JobBuilt, ""
-	j.Table, j.Partitions, j.Rows, j.RefreshKey, j.LastBuiltAt = t.Name, len(t.Partitions), t.Rows, t.RefreshKey, t.BuiltAt
+	j.Table, j.Partitions, j.Kept, j.Rows, j.RefreshKey, j.LastBuiltAt = t.Name, len(t.Partitions), t.Kept, t.Rows, t.RefreshKey, t.BuiltAt
 	j.Duration = took.Round(time.Millisecond).String()
 	s.opt.Logger.Info("pre-aggregation built", "pre_aggregation", r.ID(), "timezone", tz, "table", t.Name,
-		"partitions", len(t.Partitions), "rows", t.Rows, "duration", took)
+		"partitions", len(t.Partitions), "kept_partitions", t.Kept, "rows", t.Rows, "duration", took)
 }
 
 // defaultEvery is Cube's refresh interval of a rollup without a refresh_key (spec D.7).

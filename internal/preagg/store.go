@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,6 +79,12 @@ type Table struct {
 	Partitions []string
 	// Rows is the number of rows.
 	Rows int64
+	// Kept is how many partitions an incremental refresh copied from the previous table
+	// instead of rebuilding them from the source.
+	Kept int
+	// columns are the table's columns; an incremental refresh copies rows only into a table
+	// of the same columns.
+	columns []column
 }
 
 // Current returns the table serving the rollup key, or nil before its first build.
@@ -170,6 +177,36 @@ func (s *Store) createTable(ctx context.Context, name string, cols []column) err
 	}
 	sb.WriteString(")")
 	return s.exec(ctx, sb.String())
+}
+
+// copyPartitions copies the rows of the partitions keep from table from into table to, which
+// have the same columns, and returns how many rows it copied.
+func (s *Store) copyPartitions(ctx context.Context, from, to string, keep map[string]bool) (int64, error) {
+	ids := make([]string, 0, len(keep))
+	for id := range keep {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	marks := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		marks[i] = "$" + strconv.Itoa(i+1)
+		args[i] = id
+	}
+	where := " WHERE " + quote(partitionColumn) + " IN (" + strings.Join(marks, ", ") + ")"
+	if err := s.exec(ctx, "INSERT INTO "+to+" SELECT * FROM "+from+where, args...); err != nil {
+		return 0, err
+	}
+	rows, err := s.wh.Query(ctx, "SELECT count(*) FROM "+to+where, args)
+	if err != nil {
+		return 0, err
+	}
+	_, data, err := warehouse.Collect(rows)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := data[0][0].(int64)
+	return n, nil
 }
 
 // insertBatch is how many rows one INSERT carries.
