@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,21 +31,7 @@ const DeploymentPrefix = "/d"
 // BaseURL is the REST base URL of a deployment on a server reachable at origin
 // ("http://127.0.0.1:4000"): it ends in /v1, so {base_url}/load is its load endpoint.
 func BaseURL(origin, project, branch string) string {
-	return origin + DeploymentPrefix + "/" + urlSegment(project) + "/" + urlSegment(branch) + "/v1"
-}
-
-// urlSegment escapes s as one path segment ('/' too, which url.PathEscape does).
-func urlSegment(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		fmt.Fprintf(&b, "%%%02X", c)
-	}
-	return b.String()
+	return origin + DeploymentPrefix + "/" + url.PathEscape(project) + "/" + url.PathEscape(branch) + "/v1"
 }
 
 // engineOf is what the runtime's instances give the request paths.
