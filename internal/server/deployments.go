@@ -131,6 +131,11 @@ func (d *deployments) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusForbidden, fmt.Sprintf("address %s is not in the IP allow-list of deployment %s/%s", addr, project, branch))
 		return
 	}
+	// The address's bucket is taken before the token is checked, so that a client trying
+	// tokens is held to the limit, and so are the audit entries its failures write.
+	if !d.allow(w, target+" addr:"+addr.String(), project, branch, sec) {
+		return
+	}
 	token := restToken(r)
 	if token == "" {
 		refuse(http.StatusUnauthorized, "missing token: send the deployment's token as 'Authorization: Bearer <token>'")
@@ -145,14 +150,8 @@ func (d *deployments) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusUnauthorized, fmt.Sprintf("invalid token: it does not open deployment %s/%s", project, branch))
 		return
 	}
-	for _, key := range []string{"token:" + tokenKey(token), "addr:" + addr.String()} {
-		if ok, wait := d.limiter.Allow(target+" "+key, sec.RateLimit); !ok {
-			w.Header().Set("Retry-After", retryAfter(wait))
-			writePlatformError(w, http.StatusTooManyRequests,
-				fmt.Sprintf("rate limit of deployment %s/%s exceeded (%g requests per second); retry after %s",
-					project, branch, sec.RateLimit.RequestsPerSecond, wait.Round(time.Millisecond)))
-			return
-		}
+	if !d.allow(w, target+" token:"+tokenKey(token), project, branch, sec) {
+		return
 	}
 	inst, release, err := d.p.Manager().Acquire(ctx, project, branch)
 	if err != nil {
@@ -165,6 +164,18 @@ func (d *deployments) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	d.rest.ServeHTTP(w, r.WithContext(restapi.WithEngine(ctx, inst.(engineOf).Engine())))
+}
+
+// allow takes a request from the rate-limit bucket key, or answers 429 with Retry-After.
+func (d *deployments) allow(w http.ResponseWriter, key, project, branch string, sec platform.Security) bool {
+	ok, wait := d.limiter.Allow(key, sec.RateLimit)
+	if !ok {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		writePlatformError(w, http.StatusTooManyRequests,
+			fmt.Sprintf("rate limit of deployment %s/%s exceeded (%g requests per second); retry after %s",
+				project, branch, sec.RateLimit.RequestsPerSecond, wait.Round(time.Millisecond)))
+	}
+	return ok
 }
 
 // sqlRouter is the SQL API's pgwire.Handler when the platform runs: the username selects
