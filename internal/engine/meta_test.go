@@ -496,7 +496,8 @@ func TestMetaExtended(t *testing.T) {
 func TestMetaIsCached(t *testing.T) {
 	e := demoMetaEngine(t)
 	for _, opt := range []engine.MetaOptions{{}, {Extended: true}, {OnlyViews: true}, {Extended: true, OnlyViews: true}} {
-		if e.Meta(opt) != e.Meta(opt) {
+		first, second := e.Meta(opt), e.Meta(opt)
+		if first != second {
 			t.Errorf("Meta(%+v) is rebuilt on each call", opt)
 		}
 	}

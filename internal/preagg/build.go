@@ -43,7 +43,8 @@ type reader struct {
 // dialect; otherwise r builds from the source, whose rows the copy holds anyway.
 func (s *Set) reader(ctx context.Context, r *Rollup, tz string) (reader, error) {
 	src := reader{model: s.model, dialect: s.dialect, wh: s.source}
-	if r.Original == nil || s.dialect.Name() != storeDialect.Name() {
+	if r.Original == nil || s.dialect.Name() != storeDialect.Name() || r.joins() {
+		// The copy holds the cube alone: a rollup with joined dimensions reads the source.
 		return src, nil
 	}
 	orig := s.store.Current(s.key(r.Original, tz))
@@ -59,8 +60,8 @@ func (s *Set) reader(ctx context.Context, r *Rollup, tz string) (reader, error) 
 }
 
 // overTable is a model of cube c alone, reading table instead of its SQL: copies of its
-// members (model.New points members at their cube), without its joins, which a buildable
-// rollup never uses.
+// members (model.New points members at their cube), without its joins, which a rollup
+// reading the copy never uses (see reader).
 func overTable(c *model.Cube, table string) *model.Model {
 	cc := *c
 	cc.SQL, cc.SQLTable, cc.Joins, cc.PreAggregations = nil, table, nil, nil
@@ -108,7 +109,7 @@ func buildQuery(r *Rollup, tz string, part partition) *query.Query {
 		q.Measures = append(q.Measures, name(m.Name))
 	}
 	for _, d := range r.Dimensions {
-		q.Dimensions = append(q.Dimensions, name(d.Name))
+		q.Dimensions = append(q.Dimensions, d.Cube.Name+"."+d.Name) // maybe a joined cube's
 	}
 	for _, sg := range r.Segments {
 		q.Segments = append(q.Segments, name(sg.Name))

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cubit-dev/cubit/internal/model"
+	"github.com/cubit-dev/cubit/internal/plan"
 	"github.com/cubit-dev/cubit/internal/query"
 )
 
@@ -36,8 +37,10 @@ func Additive(m *model.Measure) bool {
 // same rows as the source. It returns "" when it does, else why not. It follows Cube's
 // rules (spec D.7, B.5):
 //
-//   - the query is grouped and in the rollup's time zone; every member belongs to the
-//     rollup's cube, by the cube itself or a view reaching it without a join;
+//   - the query is grouped and in the rollup's time zone; every measure and segment belongs
+//     to the rollup's cube, by the cube itself or a view reaching it without a join; a
+//     dimension may belong to a cube the rollup joins, by that cube or a view reaching it
+//     along the rollup's join path;
 //   - every measure is in the rollup; additive ones (Additive) may be re-aggregated over a
 //     subset of the dimensions and coarser time buckets; any other one needs an exact match:
 //     the same dimensions and the time dimension at the rollup's own granularity;
@@ -45,7 +48,10 @@ func Additive(m *model.Measure) bool {
 //   - the rollup's time dimension is asked at a granularity its buckets roll up into, and a
 //     date range on it starts and ends on bucket boundaries (unless the rollup allows
 //     non-strict matching) and lies inside what was built. A time dimension the rollup
-//     stores as a plain dimension keeps its raw values, so it matches at any granularity.
+//     stores as a plain dimension keeps its raw values, so it matches at any granularity;
+//   - when the rollup joins other cubes, the compiler joins the query's cubes along the
+//     rollup's joins from the rollup's cube: a query reading a joined cube alone, or
+//     reaching it another way, would group other rows.
 func Match(q *query.Resolved, r *Rollup, cov Coverage) string {
 	if r.Unusable != "" {
 		return "rollup unusable: " + r.Unusable
@@ -62,9 +68,13 @@ func Match(q *query.Resolved, r *Rollup, cov Coverage) string {
 	if len(q.JoinHints) > 0 {
 		return "join hints"
 	}
-	own := func(ref query.Ref) bool {
-		return ref.Cube == r.Cube && (len(ref.Path) == 0 || slices.Equal(ref.Path, []string{r.Cube.Name}))
+	// in says whether the query reaches ref's cube as the rollup does; own, also that it is
+	// the rollup's cube.
+	in := func(ref query.Ref) bool {
+		p, ok := r.path(ref.Cube)
+		return ok && (len(ref.Path) == 0 || slices.Equal(ref.Path, p))
 	}
+	own := func(ref query.Ref) bool { return ref.Cube == r.Cube && in(ref) }
 	exact := false
 	for _, m := range q.Measures {
 		if !own(m.Ref) || !slices.Contains(r.Measures, m.Measure) {
@@ -74,7 +84,7 @@ func Match(q *query.Resolved, r *Rollup, cov Coverage) string {
 	}
 	dims := map[*model.Dimension]bool{}
 	for _, d := range q.Dimensions {
-		if !own(d.Ref) || !slices.Contains(r.Dimensions, d.Dimension) {
+		if !in(d.Ref) || !slices.Contains(r.Dimensions, d.Dimension) {
 			return "dimension " + d.Name + " is not in the rollup"
 		}
 		dims[d.Dimension] = true
@@ -102,7 +112,7 @@ func Match(q *query.Resolved, r *Rollup, cov Coverage) string {
 				exact = true
 			}
 		case f.Dimension != nil:
-			if !own(f.Ref) || !slices.Contains(r.Dimensions, f.Dimension) {
+			if !in(f.Ref) || !slices.Contains(r.Dimensions, f.Dimension) {
 				filterWhy = "filtered dimension " + f.Ref.Name + " is not in the rollup"
 			}
 		}
@@ -119,7 +129,7 @@ func Match(q *query.Resolved, r *Rollup, cov Coverage) string {
 	atRollupGrain := false // the query groups by the rollup's time bucket itself
 	otherGrain := false    // the query groups by some other time bucket
 	for _, td := range q.TimeDimensions {
-		if !own(td.Ref) {
+		if !in(td.Ref) || td.Dimension == r.Time && !own(td.Ref) {
 			return "time dimension " + td.Name + " is not in the rollup"
 		}
 		if td.Dimension != r.Time {
@@ -147,6 +157,9 @@ func Match(q *query.Resolved, r *Rollup, cov Coverage) string {
 	if !cov.From.IsZero() && !rangedOn(q, r.Time) {
 		return "the rollup holds a build range only; the query reads all time"
 	}
+	if why := sameJoins(q, r); why != "" {
+		return why
+	}
 	if exact {
 		switch {
 		case len(dims) != len(r.Dimensions):
@@ -157,6 +170,31 @@ func Match(q *query.Resolved, r *Rollup, cov Coverage) string {
 			return "a non-additive measure cannot be grouped by a coarser time"
 		case r.Def.PartitionGranularity != "" && !RollsUp(r.Granularity, r.Def.PartitionGranularity):
 			return "partitions split the rollup's " + r.Granularity + " buckets"
+		}
+	}
+	return ""
+}
+
+// sameJoins checks that the compiler joins q's cubes along r's joins: its tree starts at r's
+// cube and each of its joins is one of r's. It plans q only when r joins other cubes;
+// otherwise every member of q is r's cube's own and reads no other cube. An ambiguous join
+// path is the compiler's error, and refuses.
+func sameJoins(q *query.Resolved, r *Rollup) string {
+	if !r.joins() {
+		return ""
+	}
+	p, err := plan.Build(q, plan.Options{})
+	if err != nil {
+		return "the query's joins: " + err.Error()
+	}
+	if p.Tree.Root != r.Tree.Root {
+		return "the query joins from cube " + p.Tree.Root.Name + ", the rollup from " + r.Tree.Root.Name
+	}
+	for _, e := range p.Tree.Edges {
+		if !slices.ContainsFunc(r.Tree.Edges, func(x *plan.Edge) bool {
+			return x.From == e.From && x.To == e.To && x.Join == e.Join && x.Reversed == e.Reversed
+		}) {
+			return "the query joins " + e.From.Name + " -> " + e.To.Name + ", which the rollup does not"
 		}
 	}
 	return ""

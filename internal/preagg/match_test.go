@@ -55,9 +55,12 @@ func TestRollsUp(t *testing.T) {
 func TestRollupsUnusable(t *testing.T) {
 	want := map[string]string{
 		"orders.daily": "", "orders.weekly": "", "orders.web_daily": "",
-		"orders.by_city": "reads cube users",
-		"orders.rolling": "rolling window",
-		"orders.sources": "", // built as a copy of the cube's table, never matched (TestOriginalSQL)
+		"orders.by_city":    "", // its dimension reads users, joined many_to_one
+		"orders.rolling":    "rolling window",
+		"orders.sources":    "", // built as a copy of the cube's table, never matched (TestOriginalSQL)
+		"orders.by_place":   "",
+		"orders.by_region":  "ambiguous join path",
+		"users.by_item_sku": "users -> line_items is one_to_many",
 	}
 	for _, r := range Rollups(testModel(t)) {
 		w, ok := want[r.ID()]
@@ -109,7 +112,16 @@ func TestMatch(t *testing.T) {
 		{"segment only on the segment's rollup", `{"measures":["orders.count"],"segments":["orders.web"],"timeDimensions":[{"dimension":"orders.created_at","granularity":"month"}]}`, "orders.web_daily", "segments are not the rollup's"},
 		{"week rollup answers week only", `{"measures":["orders.count"],"timeDimensions":[{"dimension":"orders.created_at","granularity":"week"}]}`, "orders.daily", ""},
 		{"view member without a join", `{"measures":["orders_view.count"],"dimensions":["orders_view.status"]}`, "orders.daily", ""},
-		{"view member through a join", `{"measures":["orders_view.count"],"dimensions":["orders_view.users_city"]}`, "", "users_city is not in the rollup"},
+		{"view member through a join", `{"measures":["orders_view.count"],"dimensions":["orders_view.users_city"]}`, "orders.by_place", "users_city is not in the rollup"},
+		{"joined dimension", `{"measures":["orders.count","orders.revenue"],"dimensions":["users.city"]}`, "orders.by_place", "users.city is not in the rollup"},
+		{"dimension joined through a chain", `{"measures":["orders.count"],"dimensions":["tiers.name","orders.status"],"timeDimensions":[{"dimension":"orders.created_at","granularity":"month"}]}`, "orders.by_place", "tiers.name is not in the rollup"},
+		{"filter on a joined dimension", `{"measures":["orders.count"],"filters":[{"member":"users.city","operator":"equals","values":["Paris"]}]}`, "orders.by_place", "users.city is not in the rollup"},
+		{"non-additive with the joined rollup's exact members", `{"measures":["orders.aov"],"dimensions":["orders.status","users.city","tiers.name"],"timeDimensions":[{"dimension":"orders.created_at","granularity":"day"}]}`, "orders.by_place", "users.city is not in the rollup"},
+		{"non-additive missing a joined dimension", `{"measures":["orders.aov"],"dimensions":["orders.status","users.city"],"timeDimensions":[{"dimension":"orders.created_at","granularity":"day"}]}`, "", "users.city is not in the rollup"},
+		{"joined dimension without a measure joins from users", `{"dimensions":["users.city"]}`, "", "users.city is not in the rollup"},
+		{"joined cube's measure", `{"measures":["users.count"],"dimensions":["users.city"]}`, "", "users.count is not in the rollup"},
+		{"joined dimension not in the rollup", `{"measures":["orders.count"],"dimensions":["regions.name"]}`, "", "regions.name is not in the rollup"},
+		{"view reaching orders from users", `{"measures":["users_view.orders_count"],"dimensions":["users_view.city"]}`, "", "orders_count is not in the rollup"},
 		{"ungrouped", `{"dimensions":["orders.id","orders.status"],"ungrouped":true}`, "", "ungrouped"},
 		{"other time zone", `{"measures":["orders.count"],"timezone":"Europe/Paris"}`, "", "time zone Europe/Paris"},
 		{"join hints", `{"measures":["orders.count"],"joinHints":[["orders","users"]]}`, "", "join hints"},
@@ -133,6 +145,38 @@ func TestMatch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMatchJoinedRollup checks by_place's refusals for queries that name only its members
+// but join otherwise.
+func TestMatchJoinedRollup(t *testing.T) {
+	m := testModel(t)
+	var byPlace *Rollup
+	for _, r := range Rollups(m) {
+		if r.ID() == "orders.by_place" {
+			byPlace = r
+		}
+	}
+	if got := byPlace.Tree.String(); got != "orders -> users (many_to_one), users -> tiers (many_to_one)" {
+		t.Fatalf("by_place joins %s", got)
+	}
+	utc := Coverage{Timezone: "UTC"}
+	for js, want := range map[string]string{
+		`{"measures":["orders.count"],"dimensions":["users.city","tiers.name"]}`:                                                                           "",
+		`{"measures":["orders.aov"],"dimensions":["orders.status","users.city"],"timeDimensions":[{"dimension":"orders.created_at","granularity":"day"}]}`: "exact dimensions",
+		`{"dimensions":["orders.status","users.city"]}`:                                                                                                    "",
+		`{"dimensions":["users.city"]}`:                                                                                       "joins from cube users",
+		`{"dimensions":["users.city","tiers.name"]}`:                                                                          "joins from cube users",
+		`{"measures":["users_view.orders_count"],"dimensions":["users_view.city"]}`:                                           "orders_count is not in the rollup",
+		`{"measures":["orders.count"],"dimensions":["users.city"],"joinHints":[["orders","users"]]}`:                          "join hints",
+		`{"measures":["orders.count"],"dimensions":["users.city"],"filters":[{"member":"tiers.name","operator":"set"}]}`:      "",
+		`{"measures":["orders.count"],"dimensions":["users.city"],"filters":[{"member":"regions.name","operator":"notSet"}]}`: "regions.name is not in the rollup",
+	} {
+		got := Match(resolve(t, m, js), byPlace, utc)
+		if (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want %q", js, got, want)
+		}
 	}
 }
 

@@ -2,19 +2,24 @@ package preagg
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cubit-dev/cubit/internal/model"
 	"github.com/cubit-dev/cubit/internal/plan"
+	"github.com/cubit-dev/cubit/internal/query"
 )
 
 // Rollup is a `rollup` pre-aggregation of the model with its members bound: the cube it
-// belongs to, the measures, dimensions and segments it stores, and its time dimension at
-// its granularity. One Rollup is built once per time zone the store builds.
+// belongs to, the measures, dimensions and segments it stores, its time dimension at its
+// granularity, and the joins its build reads. One Rollup is built once per time zone the
+// store builds.
 type Rollup struct {
 	Cube *model.Cube
 	Def  *model.PreAggregation
 	// Measures, Dimensions and Segments are the members, in the order of the model.
+	// Measures and segments are the cube's own; a dimension may belong to a cube joined
+	// many_to_one from it (its Cube field says which).
 	Measures   []*model.Measure
 	Dimensions []*model.Dimension
 	Segments   []*model.Segment
@@ -25,6 +30,10 @@ type Rollup struct {
 	// Original is the original_sql pre-aggregation of the cube that the rollup builds from
 	// (use_original_sql_pre_aggregations), nil when it builds from the source.
 	Original *Rollup
+	// Tree is the join tree the compiler picks for the rollup's grouped query: rooted at
+	// Cube, every edge many_to_one, so no join fans out the cube's measures. Nil when the
+	// rollup is unusable or not a rollup.
+	Tree *plan.JoinTree
 	// Unusable says why Cubit will neither build nor serve this rollup; "" when usable.
 	Unusable string
 }
@@ -115,8 +124,12 @@ func bind(m *model.Model, c *model.Cube, p *model.PreAggregation) *Rollup {
 	}
 	for _, ref := range p.Dimensions {
 		cube, d := member(m, ref)
-		if cube != c || cube.Dimension(d) == nil {
-			return why("dimension %s is not a dimension of cube %s (rollups over joined cubes are not supported yet)", ref, c.Name)
+		if cube == nil || cube.Dimension(d) == nil {
+			return why("dimension %s is not a dimension", ref)
+		}
+		if cube != c && c.HasMember(plan.Alias(ref)) {
+			// The rollup table model names a joined dimension by its alias in c.
+			return why("dimension %s has the name of cube %s's member %s", ref, c.Name, plan.Alias(ref))
 		}
 		r.Dimensions = append(r.Dimensions, cube.Dimension(d))
 	}
@@ -153,7 +166,74 @@ func bind(m *model.Model, c *model.Cube, p *model.PreAggregation) *Rollup {
 	if t := contextual(m, r); t != "" {
 		return why("%s", t)
 	}
+	tree, err := joinTree(m, r)
+	if err != nil {
+		return why("its joins: %v", err)
+	}
+	if tree.Root != c {
+		return why("its members do not join from cube %s", c.Name)
+	}
+	for _, e := range tree.Edges {
+		if e.Relationship() != model.ManyToOne {
+			return why("the join %s -> %s is %s, not many_to_one: it would fan out the measures of %s",
+				e.From.Name, e.To.Name, e.Relationship(), c.Name)
+		}
+		if t := contextualCube(e.To); t != "" {
+			return why("%s", t)
+		}
+		if t := contextualTemplate(e.Join.SQL); t != "" {
+			return why("the join %s -> %s: %s", e.From.Name, e.To.Name, t)
+		}
+	}
+	r.Tree = tree
 	return r
+}
+
+// joinTree is the join tree the compiler picks for r's grouped query, the one its build
+// reads. The rollup's own query is planned, not a join path of its own, so the build and a
+// query that matches it join alike.
+func joinTree(m *model.Model, r *Rollup) (*plan.JoinTree, error) {
+	n, err := query.Normalize(buildQuery(r, "UTC", partition{}), query.Options{DefaultTimezone: "UTC"})
+	if err != nil {
+		return nil, err
+	}
+	res, err := query.Resolve(n, m)
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan.Build(res, plan.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return p.Tree, nil
+}
+
+// joins reports whether r's build joins other cubes to its own.
+func (r *Rollup) joins() bool { return r.Tree != nil && len(r.Tree.Edges) > 0 }
+
+// path is the join path from r's cube to cube c in r's tree, root first, as a view writes
+// it; false when the tree does not hold c.
+func (r *Rollup) path(c *model.Cube) ([]string, bool) {
+	if r.Tree == nil {
+		return nil, false
+	}
+	out := []string{c.Name}
+	for at := c; at != r.Tree.Root; {
+		var from *model.Cube
+		for _, e := range r.Tree.Edges {
+			if e.To == at {
+				from = e.From
+				break
+			}
+		}
+		if from == nil {
+			return nil, false
+		}
+		out = append(out, from.Name)
+		at = from
+	}
+	slices.Reverse(out)
+	return out, true
 }
 
 // member splits a pre-aggregation reference ("orders.status") into its cube and member.
@@ -166,40 +246,69 @@ func member(m *model.Model, ref string) (*model.Cube, string) {
 }
 
 // contextual says why the rows of the rollup depend on who asks, on the query's filters or
-// on other cubes: a SECURITY_CONTEXT or FILTER_PARAMS reference in the cube's SQL or in its
-// members', or a member that reads another cube. A rollup is built once for everybody, so
-// it would leak one tenant's rows to another or keep rows a FILTER_PARAMS would have
-// dropped; and the first slice builds no joins. "" when none applies.
+// on how its cube joins: a SECURITY_CONTEXT or FILTER_PARAMS reference in the cube's SQL or
+// in its members', or a measure or segment that reads another cube. A rollup is built once
+// for everybody, so it would leak one tenant's rows to another or keep rows a FILTER_PARAMS
+// would have dropped. Dimensions may read other cubes: the join tree bind checks holds
+// them. The cubes joined in are checked with the tree. "" when none applies.
 func contextual(m *model.Model, r *Rollup) string {
-	list := []*model.Template{r.Cube.SQL}
+	if t := contextualCube(r.Cube); t != "" {
+		return t
+	}
+	var own, joined []*model.Template // own may reference only r.Cube
 	for _, d := range r.Dimensions {
-		list = append(list, dimensionTemplates(d)...)
+		joined = append(joined, dimensionTemplates(d)...)
 	}
 	if r.Time != nil {
-		list = append(list, dimensionTemplates(r.Time)...)
+		joined = append(joined, dimensionTemplates(r.Time)...)
 	}
 	for _, mm := range r.Measures {
-		list = append(list, mm.SQL)
-		list = append(list, mm.Filters...)
+		own = append(own, mm.SQL)
+		own = append(own, mm.Filters...)
 	}
 	for _, s := range r.Segments {
-		list = append(list, s.SQL)
+		own = append(own, s.SQL)
 	}
-	for _, t := range list {
+	for _, t := range own {
 		if t == nil {
 			continue
 		}
 		for _, p := range t.Parts {
-			switch p.Kind {
-			case model.PartSecurityContext:
-				return "cube " + r.Cube.Name + " reads SECURITY_CONTEXT"
-			case model.PartFilterParams:
-				return "cube " + r.Cube.Name + " reads FILTER_PARAMS"
-			case model.PartRef:
-				if target, _ := plan.ResolveRef(m, r.Cube, p); target != nil && target != r.Cube {
-					return "a member reads cube " + target.Name + " (rollups over joined cubes are not supported yet)"
-				}
+			if p.Kind != model.PartRef {
+				continue
 			}
+			if target, _ := plan.ResolveRef(m, r.Cube, p); target != nil && target != r.Cube {
+				return "a measure or segment reads cube " + target.Name + " (only dimensions may come from joined cubes)"
+			}
+		}
+	}
+	for _, t := range append(own, joined...) {
+		if why := contextualTemplate(t); why != "" {
+			return "a member of the rollup " + why
+		}
+	}
+	return ""
+}
+
+// contextualCube says why the rows of cube c's SQL depend on who asks or on the query.
+func contextualCube(c *model.Cube) string {
+	if why := contextualTemplate(c.SQL); why != "" {
+		return "cube " + c.Name + " " + why
+	}
+	return ""
+}
+
+// contextualTemplate says why template t depends on who asks or on the query.
+func contextualTemplate(t *model.Template) string {
+	if t == nil {
+		return ""
+	}
+	for _, p := range t.Parts {
+		switch p.Kind {
+		case model.PartSecurityContext:
+			return "reads SECURITY_CONTEXT"
+		case model.PartFilterParams:
+			return "reads FILTER_PARAMS"
 		}
 	}
 	return ""

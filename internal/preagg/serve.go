@@ -76,7 +76,7 @@ func (s *Set) serve(q *query.Resolved, r *Rollup, t *Table) (*Use, error) {
 	if err != nil {
 		return nil, err
 	}
-	rq, err := query.Resolve(renamed(q), m)
+	rq, err := query.Resolve(renamed(q, r), m)
 	if err != nil {
 		return nil, errs.Wrap(errs.KindInternal, err, "rewriting the query for pre-aggregation %s", r.ID())
 	}
@@ -93,7 +93,8 @@ func (s *Set) serve(q *query.Resolved, r *Rollup, t *Table) (*Use, error) {
 
 // tableModel is a model of one cube named like r's cube that reads table t: a dimension per
 // stored dimension and time bucket, a measure per stored measure that aggregates its column
-// again.
+// again. A dimension of a joined cube is named by its column (localName), so the one cube
+// holds every member and the query over the table needs no join.
 func (s *Set) tableModel(r *Rollup, t *Table) (*model.Model, error) {
 	if m, ok := s.store.models.Load(t.Name); ok {
 		return m.(*model.Model), nil
@@ -104,7 +105,7 @@ func (s *Set) tableModel(r *Rollup, t *Table) (*model.Model, error) {
 	c := &model.Cube{Name: r.Cube.Name, Kind: model.KindCube, SQLTable: t.Name, Public: true}
 	member := func(name string) string { return plan.Alias(r.Cube.Name + "." + name) }
 	for _, d := range r.Dimensions {
-		sql, err := col(member(d.Name))
+		sql, err := col(plan.Alias(d.Cube.Name + "." + d.Name))
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +113,7 @@ func (s *Set) tableModel(r *Rollup, t *Table) (*model.Model, error) {
 		if typ == model.DimGeo || typ == model.DimSwitch {
 			typ = model.DimString
 		}
-		c.Dimensions = append(c.Dimensions, &model.Dimension{Name: d.Name, Type: typ, SQL: sql, Public: true,
+		c.Dimensions = append(c.Dimensions, &model.Dimension{Name: localName(r, d.Cube, d.Name), Type: typ, SQL: sql, Public: true,
 			Granularities: d.Granularities})
 	}
 	if r.Time != nil && !containsDim(r.Dimensions, r.Time) {
@@ -156,26 +157,37 @@ func containsDim(list []*model.Dimension, d *model.Dimension) bool {
 	return false
 }
 
-// renamed is q with every member named by its cube's own name ("orders.status", not
-// "orders_view.status") and without segments, which the rollup's rows already satisfy.
-func renamed(q *query.Resolved) *query.Normalized {
+// localName is the name in the table model (tableModel) of member name of cube c: its own
+// name for r's cube, its column alias ("users__city") for a joined cube.
+func localName(r *Rollup, c *model.Cube, name string) string {
+	if c == r.Cube {
+		return name
+	}
+	return plan.Alias(c.Name + "." + name)
+}
+
+// renamed is q with every member named as the table model of r names it ("orders.status",
+// not "orders_view.status"; "orders.users__city" for "users.city") and without segments,
+// which the rollup's rows already satisfy.
+func renamed(q *query.Resolved, r *Rollup) *query.Normalized {
+	local := func(c *model.Cube, name string) string { return r.Cube.Name + "." + localName(r, c, name) }
 	names := map[string]string{}
 	for _, m := range q.Measures {
-		names[m.Name] = m.Cube.Name + "." + m.Measure.Name
+		names[m.Name] = local(m.Cube, m.Measure.Name)
 	}
 	for _, d := range q.Dimensions {
-		names[d.Name] = d.Cube.Name + "." + d.Dimension.Name
+		names[d.Name] = local(d.Cube, d.Dimension.Name)
 	}
 	for _, td := range q.TimeDimensions {
-		names[td.Name] = td.Cube.Name + "." + td.Dimension.Name
+		names[td.Name] = local(td.Cube, td.Dimension.Name)
 	}
 	var walk func(f *query.FilterNode)
 	walk = func(f *query.FilterNode) {
 		switch {
 		case f.Measure != nil:
-			names[f.Ref.Name] = f.Ref.Cube.Name + "." + f.Measure.Name
+			names[f.Ref.Name] = local(f.Ref.Cube, f.Measure.Name)
 		case f.Dimension != nil:
-			names[f.Ref.Name] = f.Ref.Cube.Name + "." + f.Dimension.Name
+			names[f.Ref.Name] = local(f.Ref.Cube, f.Dimension.Name)
 		}
 		for _, c := range f.And {
 			walk(c)
