@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -308,21 +309,24 @@ func TestClusterNodesAgree(t *testing.T) {
 }
 
 // TestPlatformSourceDownAtStartRecovers starts an always_on deployment on a PostgreSQL
-// environment whose server is not listening yet: the deployment is ERROR and serves
-// nothing, then RUNNING with its credentials, without a restart, once the server listens
-// (a proxy to the test PostgreSQL, opened on the environment's port).
+// environment whose server does not answer yet: the deployment is ERROR and serves
+// nothing, then RUNNING with its credentials, without a restart, once the server answers
+// (a proxy on the environment's port that hangs up on every connection, then forwards them
+// to the test PostgreSQL).
 func TestPlatformSourceDownAtStartRecovers(t *testing.T) {
 	pg, err := url.Parse(testdb.Postgres(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	password, _ := pg.User.Password()
-	reserve, err := net.Listen("tcp", "127.0.0.1:0")
+	proxy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := reserve.Addr().String()
-	reserve.Close() // nothing listens there until the proxy does
+	t.Cleanup(func() { proxy.Close() })
+	var up atomic.Bool
+	go forward(proxy, pg.Host, &up)
+	port := proxy.Addr().String()
 
 	n := startNode(t)
 	n.waitState(t, "demo", "main", "RUNNING")
@@ -339,12 +343,7 @@ func TestPlatformSourceDownAtStartRecovers(t *testing.T) {
 		t.Fatalf("credentials while the source is down: %d %v, want 409", status, v)
 	}
 
-	proxy, err := net.Listen("tcp", port)
-	if err != nil {
-		t.Skipf("the reserved port %s was taken meanwhile: %v", port, err)
-	}
-	t.Cleanup(func() { proxy.Close() })
-	go forward(proxy, pg.Host)
+	up.Store(true)
 
 	st = n.waitState(t, "patient", "main", "RUNNING")
 	if st["version"] == "" || st["error"] != "" {
@@ -363,12 +362,17 @@ func TestPlatformSourceDownAtStartRecovers(t *testing.T) {
 	}
 }
 
-// forward copies each connection accepted on l to and from target, until l is closed.
-func forward(l net.Listener, target string) {
+// forward copies each connection accepted on l to and from target while up is true, and
+// closes it at once while up is false, until l is closed.
+func forward(l net.Listener, target string, up *atomic.Bool) {
 	for {
 		in, err := l.Accept()
 		if err != nil {
 			return
+		}
+		if !up.Load() {
+			in.Close()
+			continue
 		}
 		go func() {
 			defer in.Close()
