@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cubit-dev/cubit/internal/testdb"
 )
 
 // binDir holds the cubit binary the tests build; TestMain removes it.
@@ -46,7 +48,7 @@ func cubitBinary(t *testing.T) string {
 	if err != nil {
 		goCmd = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 		if _, serr := os.Stat(goCmd); serr != nil {
-			need(t, "the go command (to build cubit)", err)
+			testdb.Need(t, "the go command (to build cubit)", err)
 		}
 	}
 	built.once.Do(func() {
@@ -61,18 +63,6 @@ func cubitBinary(t *testing.T) string {
 		t.Fatalf("go build cmd/cubit: %v\n%s", built.err, built.out)
 	}
 	return built.path
-}
-
-// need skips (locally) or fails (CI=true) when something the test needs is missing.
-func need(t *testing.T, what string, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required under CI=true: %v", what, err)
-	}
-	t.Skipf("%s is missing: %v", what, err)
 }
 
 // syncBuffer is a bytes.Buffer the child's output goroutine writes while the test reads.

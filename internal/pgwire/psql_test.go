@@ -7,18 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cubit-dev/cubit/internal/testdb"
 )
 
 // psqlPath finds psql; a CI run without it fails, a local one skips.
 func psqlPath(t *testing.T) string {
 	t.Helper()
 	p, err := exec.LookPath("psql")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("psql is not installed (CI installs postgresql-client): %v", err)
-		}
-		t.Skip("psql is not installed; skipping the psql tests")
-	}
+	testdb.Need(t, "psql (Debian postgresql-client)", err)
 	return p
 }
 

@@ -31,6 +31,7 @@ import (
 
 	"github.com/cubit-dev/cubit/examples/demo"
 	"github.com/cubit-dev/cubit/internal/server"
+	"github.com/cubit-dev/cubit/internal/testdb"
 	"github.com/cubit-dev/cubit/internal/warehouse/duckdb"
 )
 
@@ -281,7 +282,7 @@ func TestPlatformDemoDeployment(t *testing.T) {
 	}
 	// And curl takes base_url and the token as they are.
 	_, err = os.Stat("/usr/bin/curl")
-	need(t, "curl", err)
+	testdb.Need(t, "curl", err)
 	out, err = exec.Command("/usr/bin/curl", "-sf", "-G", c.baseURL+"/load", "-H", "Authorization: Bearer "+c.token,
 		"--data-urlencode", "query="+completedQuery).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `"orders.count":"`+want+`"`) {

@@ -40,6 +40,7 @@ import (
 	"github.com/cubit-dev/cubit/internal/model"
 	"github.com/cubit-dev/cubit/internal/restapi"
 	"github.com/cubit-dev/cubit/internal/server"
+	"github.com/cubit-dev/cubit/internal/testdb"
 	"github.com/cubit-dev/cubit/internal/warehouse"
 )
 
@@ -134,28 +135,16 @@ func newSQLServerWith(cfg config.Config, dir string, wh warehouse.Warehouse, n *
 	return s, token, err
 }
 
-// need skips (locally) or fails (CI=true) when a client is missing.
-func need(t *testing.T, what string, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required under CI=true (.ci/run installs it): %v", what, err)
-	}
-	t.Skipf("SKIPPED: %s not available (%v); install it to run this client test", what, err)
-}
-
 func needPython(t *testing.T, modules ...string) {
 	t.Helper()
 	_, err := os.Stat("/usr/bin/python3")
-	need(t, "/usr/bin/python3", err)
+	testdb.Need(t, "/usr/bin/python3", err)
 	for _, m := range modules {
 		out, err := exec.Command("/usr/bin/python3", "-c", "import "+m).CombinedOutput()
 		if err != nil {
 			err = fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
 		}
-		need(t, "python3 module "+m+" (Debian python3-"+m+")", err)
+		testdb.Need(t, "python3 module "+m+" (Debian python3-"+m+")", err)
 	}
 }
 
@@ -518,7 +507,7 @@ func psql(t *testing.T, args ...string) []string {
 func needPsql(t *testing.T) {
 	t.Helper()
 	_, err := os.Stat("/usr/bin/psql")
-	need(t, "psql (Debian postgresql-client)", err)
+	testdb.Need(t, "psql (Debian postgresql-client)", err)
 }
 
 func TestSQLClientPsql(t *testing.T) {
@@ -646,7 +635,7 @@ func TestSQLClientODBC(t *testing.T) {
 	if err != nil {
 		err = fmt.Errorf("%v: %s", err, out)
 	}
-	need(t, "psqlODBC driver \"PostgreSQL Unicode\" (Debian odbc-postgresql, unixodbc)", err)
+	testdb.Need(t, "psqlODBC driver \"PostgreSQL Unicode\" (Debian odbc-postgresql, unixodbc)", err)
 	v := runPython(t, "odbc")
 	sameCounts(t, "ODBC "+measureCountSQL, pairs(t, v["odbc_by_status"]), rawCountByStatus(t))
 	rows := pairs(t, v["odbc_param"])
@@ -667,9 +656,9 @@ const jdbcJar = "/usr/share/java/postgresql.jar"
 func runJava(t *testing.T, mode string) string {
 	t.Helper()
 	_, err := exec.LookPath("javac")
-	need(t, "javac (a JDK)", err)
+	testdb.Need(t, "javac (a JDK)", err)
 	_, err = os.Stat(jdbcJar)
-	need(t, "pgjdbc (Debian libpostgresql-jdbc-java)", err)
+	testdb.Need(t, "pgjdbc (Debian libpostgresql-jdbc-java)", err)
 	javaBuild.once.Do(func() {
 		dir, err := os.MkdirTemp("", "cubit-jdbc")
 		if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cubit-dev/cubit/internal/testdb"
 )
 
 // capturedStatement is one statement of a capture fixture, with its parameters.
@@ -244,12 +246,7 @@ func TestCatalogPrimaryKeys(t *testing.T) {
 // TestPsqlCatalog runs psql's \d, \dt and \d orders against a pgwire server.
 func TestPsqlCatalog(t *testing.T) {
 	psql, err := exec.LookPath("psql")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("psql is missing")
-		}
-		t.Skip("psql is missing")
-	}
+	testdb.Need(t, "psql", err)
 	sh := openShop(t)
 	h := NewHandler(Options{Engines: fixedEngine{sh.eng}, User: "cube", Password: "secret", SuperUser: "admin"})
 	t.Cleanup(func() { h.Close() })

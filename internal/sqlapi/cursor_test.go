@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cubit-dev/cubit/internal/testdb"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -287,10 +288,10 @@ func TestCursorPGX(t *testing.T) {
 // TestCursorPsycopg2 iterates a psycopg2 named (server-side) cursor.
 func TestCursorPsycopg2(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/python3"); err != nil {
-		needClient(t, "/usr/bin/python3", err)
+		testdb.Need(t, "/usr/bin/python3", err)
 	}
 	if out, err := exec.Command("/usr/bin/python3", "-c", "import psycopg2").CombinedOutput(); err != nil {
-		needClient(t, "python3 module psycopg2 (Debian python3-psycopg2)", fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out))))
+		testdb.Need(t, "python3 module psycopg2 (Debian python3-psycopg2)", fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out))))
 	}
 	sh := openShop(t)
 	h := NewHandler(Options{Engines: fixedEngine{sh.eng}, User: "cube", Password: "secret", SuperUser: "admin"})
@@ -332,15 +333,6 @@ print(json.dumps({"want": want, "first": first, "rest": rest, "after": after, "c
 	sameRows(t, "fetchmany(2)", textRows(v.First), want[:2], true)
 	sameRows(t, "iteration", textRows(v.Rest), want[2:], true)
 	sameRows(t, "WITH HOLD after commit", textRows(v.After), want, true)
-}
-
-// needClient skips (locally) or fails (CI=true) when a client is missing.
-func needClient(t *testing.T, what string, err error) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required under CI=true: %v", what, err)
-	}
-	t.Skipf("SKIPPED: %s not available (%v)", what, err)
 }
 
 // TestCursorImplicitBlock: a multi-statement simple query runs in an implicit transaction
@@ -469,7 +461,7 @@ func TestCursorImplicitBlock(t *testing.T) {
 func TestCursorImplicitBlockPsql(t *testing.T) {
 	const psql = "/usr/bin/psql"
 	if _, err := os.Stat(psql); err != nil {
-		needClient(t, psql, err)
+		testdb.Need(t, psql, err)
 	}
 	sh := openShop(t)
 	h := NewHandler(Options{Engines: fixedEngine{sh.eng}, User: "cube", Password: "secret", SuperUser: "admin"})
