@@ -194,34 +194,6 @@ func scramVerifier(password string) (string, error) {
 	return fmt.Sprintf("SCRAM-SHA-256$%d:%s$%s:%s", sc.Iters, b64(salt), b64(sc.StoredKey), b64(sc.ServerKey)), nil
 }
 
-// ParseSCRAMVerifier reads a verifier in PostgreSQL's text form (as SQLLogin returns it)
-// into what an xdg-go/scram server's CredentialLookup returns.
-func ParseSCRAMVerifier(v string) (scram.StoredCredentials, error) {
-	bad := &errs.Error{Kind: errs.KindInternal, Message: "malformed SCRAM verifier"}
-	rest, ok := strings.CutPrefix(v, "SCRAM-SHA-256$")
-	if !ok {
-		return scram.StoredCredentials{}, bad
-	}
-	factors, keys, ok := strings.Cut(rest, "$")
-	if !ok {
-		return scram.StoredCredentials{}, bad
-	}
-	iters, salt64, ok1 := strings.Cut(factors, ":")
-	stored64, server64, ok2 := strings.Cut(keys, ":")
-	n, err := strconv.Atoi(iters)
-	if !ok1 || !ok2 || err != nil || n < 1 {
-		return scram.StoredCredentials{}, bad
-	}
-	dec := base64.StdEncoding.DecodeString
-	salt, err1 := dec(salt64)
-	stored, err2 := dec(stored64)
-	server, err3 := dec(server64)
-	if err1 != nil || err2 != nil || err3 != nil || len(salt) == 0 || len(stored) != sha256.Size || len(server) != sha256.Size {
-		return scram.StoredCredentials{}, bad
-	}
-	return scram.StoredCredentials{KeyFactors: scram.KeyFactors{Salt: string(salt), Iters: n}, StoredKey: stored, ServerKey: server}, nil
-}
-
 // sqlName turns a project or branch name into the readable part of a SQL user or database
 // name: lowercase, runs of anything but [a-z0-9] as one '_', no '_' at either end.
 func sqlName(s string) string {
@@ -464,8 +436,8 @@ func (k *Keeper) CheckToken(ctx context.Context, token string) (project, branch 
 	return c.Project, c.Branch, nil
 }
 
-// SQLLogin returns the deployment a SQL username selects and the SCRAM verifier (see
-// ParseSCRAMVerifier) its password must match. An unknown username is
+// SQLLogin returns the deployment a SQL username selects and the SCRAM verifier (in
+// PostgreSQL's text form, which pgwire.ParseSCRAMVerifier reads) its password must match. An unknown username is
 // errs.KindUnauthenticated; the SQL edge should still run a SCRAM exchange that fails, as
 // PostgreSQL does, so that a prober learns nothing before giving a password.
 //

@@ -15,6 +15,7 @@ import (
 	"github.com/xdg-go/scram"
 
 	"github.com/cubit-dev/cubit/internal/errs"
+	"github.com/cubit-dev/cubit/internal/pgwire"
 	"github.com/cubit-dev/cubit/internal/platform"
 	"github.com/cubit-dev/cubit/internal/store"
 	"github.com/cubit-dev/cubit/internal/testdb"
@@ -219,7 +220,7 @@ func TestShowGivesWorkingConnectionDetails(t *testing.T) {
 // server holding verifier, and reports whether both sides accept it.
 func scramLogin(t *testing.T, verifier, password string) bool {
 	t.Helper()
-	stored, err := platform.ParseSCRAMVerifier(verifier)
+	stored, err := pgwire.ParseSCRAMVerifier(verifier)
 	if err != nil {
 		t.Fatalf("verifier %q: %v", verifier, err)
 	}
