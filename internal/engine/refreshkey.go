@@ -2,15 +2,12 @@ package engine
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/cubit-dev/cubit/internal/errs"
 	"github.com/cubit-dev/cubit/internal/model"
+	"github.com/cubit-dev/cubit/internal/refreshkey"
 	"github.com/cubit-dev/cubit/internal/warehouse"
 )
 
@@ -36,20 +33,12 @@ func (e *Engine) defaultEvery() time.Duration {
 }
 
 // refreshSchedule is a cube's refresh key, ready to evaluate. Without sql its value is the
-// time bucket of now: the index of the every-interval since the Unix epoch (as Cube's
-// FLOOR(EXTRACT(EPOCH FROM NOW()) / secs)), or the next tick of the cron expression in
-// the key's time zone. With sql its value is the SQL's result, read again once every or
-// the cron tick has passed, or after defaultSQLRenewal without every.
+// time bucket of now (refreshkey.Every.Bucket). With sql its value is the SQL's result, read
+// again once every or the cron tick has passed, or after defaultSQLRenewal without every.
 type refreshSchedule struct {
-	every time.Duration
-	cron  cron.Schedule
-	loc   *time.Location
+	every refreshkey.Every
 	sql   string
 }
-
-// cronParser reads Cube's cron expressions: five fields, or six with seconds first.
-var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom |
-	cron.Month | cron.Dow | cron.Descriptor)
 
 // schedule compiles the refresh key of c. Validation has checked the model; an every that
 // still does not parse here (a cron feature the cron library lacks, such as L or #) falls
@@ -57,78 +46,37 @@ var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | 
 func (e *Engine) schedule(c *model.Cube) refreshSchedule {
 	k := c.RefreshKey
 	if k == nil || (k.Every == "" && k.SQL == nil) {
-		return refreshSchedule{every: e.defaultEvery()}
+		return refreshSchedule{every: refreshkey.Every{Interval: e.defaultEvery()}}
 	}
-	s := refreshSchedule{loc: time.UTC}
+	var s refreshSchedule
 	if k.SQL != nil {
-		s.sql = refreshSQL(k.SQL)
+		s.sql = refreshkey.SQL(k.SQL)
 	}
+	loc := time.UTC
 	if k.Timezone != "" {
-		if loc, err := e.zones.Load(k.Timezone); err == nil {
-			s.loc = loc
+		if l, err := e.zones.Load(k.Timezone); err == nil {
+			loc = l
 		}
 	}
 	if k.Every != "" {
-		if d, ok := parseEvery(k.Every); ok {
-			s.every = d
-		} else if sched, err := cronParser.Parse(k.Every); err == nil {
-			s.cron = sched
+		if every, ok := refreshkey.Parse(k.Every, loc); ok {
+			s.every = every
 		} else if s.sql == "" {
-			s.every = e.defaultEvery()
+			s.every = refreshkey.Every{Interval: e.defaultEvery()}
 		}
 	}
 	return s
 }
 
-// refreshSQL is the SQL of a refresh key. Validation admits only literal SQL in a cube's
-// refresh_key sql: it runs as written, outside any query and security context.
-func refreshSQL(t *model.Template) string {
-	var sb strings.Builder
-	for _, p := range t.Parts {
-		sb.WriteString(p.Text)
-	}
-	return sb.String()
-}
-
-// parseEvery reads an interval like "1 hour" or "2 hours 30 minutes". Cube allows second to
-// week; the model also admits month (30 days), quarter (91 days) and year (365 days).
-func parseEvery(s string) (time.Duration, bool) {
-	f := strings.Fields(s)
-	if len(f) == 0 || len(f)%2 != 0 {
-		return 0, false
-	}
-	units := map[string]time.Duration{"second": time.Second, "minute": time.Minute, "hour": time.Hour,
-		"day": 24 * time.Hour, "week": 7 * 24 * time.Hour, "month": 30 * 24 * time.Hour,
-		"quarter": 91 * 24 * time.Hour, "year": 365 * 24 * time.Hour}
-	var total time.Duration
-	for i := 0; i < len(f); i += 2 {
-		n, err := strconv.Atoi(f[i])
-		unit, ok := units[strings.TrimSuffix(strings.ToLower(f[i+1]), "s")]
-		if err != nil || n < 0 || !ok {
-			return 0, false
-		}
-		total += time.Duration(n) * unit
-	}
-	return total, total > 0
-}
-
 // bucket is the time value of a refresh key without sql at now.
-func (s refreshSchedule) bucket(now time.Time) string {
-	if s.cron != nil {
-		return "next " + s.cron.Next(now.In(s.loc)).UTC().Format(time.RFC3339)
-	}
-	return strconv.FormatInt(now.UnixNano()/int64(s.every), 10)
-}
+func (s refreshSchedule) bucket(now time.Time) string { return s.every.Bucket(now) }
 
 // renewed is when a value of the refresh key's sql read at at must be read again.
 func (s refreshSchedule) renewed(at time.Time) time.Time {
-	switch {
-	case s.cron != nil:
-		return s.cron.Next(at.In(s.loc))
-	case s.every > 0:
-		return at.Add(s.every)
+	if s.every.IsZero() {
+		return at.Add(defaultSQLRenewal)
 	}
-	return at.Add(defaultSQLRenewal)
+	return s.every.Next(at)
 }
 
 // refreshValues are the current refresh-key values of cubes, in their order, as one string
@@ -147,7 +95,7 @@ func (e *Engine) refreshValues(ctx context.Context, cubes []*model.Cube) (string
 		} else {
 			var err error
 			v, err = e.cache.refreshValue(ctx, "sql\x00"+s.sql, s.renewed, func(ctx context.Context) (string, error) {
-				return e.evalRefreshSQL(ctx, s.sql)
+				return refreshkey.Value(ctx, e.warehouse, s.sql)
 			})
 			if err != nil {
 				return "", errs.Wrap(errs.KindOf(err), err, "refresh_key of cube %s", c.Name)
@@ -159,19 +107,6 @@ func (e *Engine) refreshValues(ctx context.Context, cubes []*model.Cube) (string
 		sb.WriteByte('\x00')
 	}
 	return sb.String(), nil
-}
-
-// evalRefreshSQL runs a refresh key's SQL; its value is the whole result.
-func (e *Engine) evalRefreshSQL(ctx context.Context, sql string) (string, error) {
-	rows, err := e.warehouse.Query(ctx, sql, nil)
-	if err != nil {
-		return "", err
-	}
-	_, data, err := warehouse.Collect(rows)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprint(data), nil
 }
 
 // keyValue is a memoised value of a refresh key's SQL, or its evaluation in progress.

@@ -3,18 +3,14 @@ package preagg
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/robfig/cron/v3"
 
 	"github.com/cubit-dev/cubit/internal/dialect"
 	"github.com/cubit-dev/cubit/internal/errs"
 	"github.com/cubit-dev/cubit/internal/model"
+	"github.com/cubit-dev/cubit/internal/refreshkey"
 	"github.com/cubit-dev/cubit/internal/warehouse"
 )
 
@@ -331,89 +327,44 @@ const defaultEvery = time.Hour
 // sqlEvery is how often a refresh_key sql without every is read again (spec D.7: 10 s).
 const sqlEvery = 10 * time.Second
 
-// cronParser reads Cube's cron expressions: five fields, or six with seconds first.
-var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom |
-	cron.Month | cron.Dow | cron.Descriptor)
-
 // refreshValue is the current value of r's refresh key: the result of its sql on the
-// source, or the time bucket of now (the index of the every-interval since the epoch, or
-// the next cron tick). A rollup is rebuilt when the value changes.
+// source, or the time bucket of now (refreshkey.Every.Bucket). A rollup is rebuilt when the
+// value changes.
 func (s *Set) refreshValue(ctx context.Context, r *Rollup) (string, error) {
-	k := r.Def.RefreshKey
-	if k != nil && k.SQL != nil {
-		var sb strings.Builder
-		for _, p := range k.SQL.Parts {
-			sb.WriteString(p.Text)
-		}
-		rows, err := s.source.Query(ctx, sb.String(), nil)
+	if k := r.Def.RefreshKey; k != nil && k.SQL != nil {
+		v, err := refreshkey.Value(ctx, s.source, refreshkey.SQL(k.SQL))
 		if err != nil {
 			return "", errs.Wrap(errs.KindOf(err), err, "refresh_key of pre-aggregation %s", r.ID())
 		}
-		_, data, err := warehouse.Collect(rows)
-		if err != nil {
-			return "", errs.Wrap(errs.KindOf(err), err, "refresh_key of pre-aggregation %s", r.ID())
-		}
-		return fmt.Sprint(data), nil
+		return v, nil
 	}
-	now := s.opt.Now()
-	every, sched := s.every(r)
-	if sched != nil {
-		return "next " + sched.Next(now).UTC().Format(time.RFC3339), nil
-	}
-	return strconv.FormatInt(now.UnixNano()/int64(every), 10), nil
+	return s.every(r).Bucket(s.opt.Now()), nil
 }
 
 // nextCheck is when r's refresh key must be evaluated again.
 func (s *Set) nextCheck(r *Rollup) time.Time {
 	now := s.opt.Now()
-	every, sched := s.every(r)
-	if sched != nil {
-		return sched.Next(now)
-	}
-	k := r.Def.RefreshKey
-	if k != nil && k.SQL != nil && k.Every == "" {
+	if k := r.Def.RefreshKey; k != nil && k.SQL != nil && k.Every == "" {
 		return now.Add(sqlEvery)
 	}
-	return now.Add(every)
+	return s.every(r).Next(now)
 }
 
-// every reads the key's every: an interval, or a cron schedule in the key's zone.
-func (s *Set) every(r *Rollup) (time.Duration, cron.Schedule) {
+// every reads the key's every: an interval, or a cron schedule in the key's zone; without
+// one (or one the cron library cannot read), defaultEvery.
+func (s *Set) every(r *Rollup) refreshkey.Every {
 	k := r.Def.RefreshKey
 	if k == nil || k.Every == "" {
-		return defaultEvery, nil
+		return refreshkey.Every{Interval: defaultEvery}
 	}
-	if d, ok := parseEvery(k.Every); ok {
-		return d, nil
-	}
-	spec := k.Every
+	loc := time.UTC
 	if k.Timezone != "" {
-		spec = "CRON_TZ=" + k.Timezone + " " + spec
-	}
-	if sched, err := cronParser.Parse(spec); err == nil {
-		return 0, sched
-	}
-	return defaultEvery, nil
-}
-
-// parseEvery reads an interval like "1 hour" or "2 hours 30 minutes" (as the result cache
-// does for cubes' refresh keys).
-func parseEvery(s string) (time.Duration, bool) {
-	f := strings.Fields(s)
-	if len(f) == 0 || len(f)%2 != 0 {
-		return 0, false
-	}
-	units := map[string]time.Duration{"second": time.Second, "minute": time.Minute, "hour": time.Hour,
-		"day": 24 * time.Hour, "week": 7 * 24 * time.Hour, "month": 30 * 24 * time.Hour,
-		"quarter": 91 * 24 * time.Hour, "year": 365 * 24 * time.Hour}
-	var total time.Duration
-	for i := 0; i < len(f); i += 2 {
-		n, err := strconv.Atoi(f[i])
-		unit, ok := units[strings.TrimSuffix(strings.ToLower(f[i+1]), "s")]
-		if err != nil || n < 0 || !ok {
-			return 0, false
+		if l, err := time.LoadLocation(k.Timezone); err == nil {
+			loc = l
 		}
-		total += time.Duration(n) * unit
 	}
-	return total, total > 0
+	if every, ok := refreshkey.Parse(k.Every, loc); ok {
+		return every
+	}
+	return refreshkey.Every{Interval: defaultEvery}
 }
